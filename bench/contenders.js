@@ -1,0 +1,87 @@
+// Contender definitions for bench/run.js. Each has a name (for --only), a label, the request path
+// that reaches the backend's POST /echo through it, an optional availability check, and
+// start(ctx) -> { url } which starts its own processes via ctx.startServer (READY handshake).
+import { spawnSync } from "node:child_process";
+import net from "node:net";
+import { fileURLToPath } from "node:url";
+import portico from "./contenders/portico-gateway.js";
+
+const server = (file) => fileURLToPath(new URL(`./servers/${file}`, import.meta.url));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A contender that is one proxy process in front of the shared backend. */
+function proxy(name, label, file) {
+  return {
+    name,
+    label,
+    path: "/echoer/echo",
+    async start({ backendUrl, startServer }) {
+      const s = await startServer(name, server(file), ["--backend", backendUrl]);
+      return { url: s.url };
+    },
+  };
+}
+
+export const CONTENDERS = [
+  {
+    name: "direct",
+    label: "direct to backend (the limit)",
+    path: "/echo",
+    start: async ({ backendUrl }) => ({ url: backendUrl }),
+  },
+  portico,
+  proxy("fastify-proxy", "@fastify/http-proxy", "fastify-proxy.js"),
+  proxy("undici-proxy", "node:http + undici Pool", "undici-proxy.js"),
+  {
+    name: "moleculer-web",
+    label: "moleculer-web, echo node over TCP",
+    path: "/echoer/echo",
+    note: "own echo action in a second moleculer process, not the HTTP backend",
+    async start({ startServer }) {
+      const ports = ["--tcp-echo", String(await freePort()), "--tcp-gateway"];
+      ports.push(String(await freePort()));
+      await startServer("moleculer echo node", server("moleculer-echo.js"), ports);
+      const gw = await startServer("moleculer-web", server("moleculer-web.js"), ports, 30_000);
+      return { url: gw.url };
+    },
+  },
+  {
+    ...proxy("nginx", "nginx, upstream keepalive", "nginx.js"),
+    available() {
+      const res = spawnSync("nginx", ["-v"], { encoding: "utf8", timeout: 5000 });
+      return res.error ? "nginx is not on the PATH: skipped" : null;
+    },
+  },
+];
+
+/** Resolve `--only a,b` (names or aliases) to contender definitions, in canonical order. */
+export function selectContenders(only) {
+  if (!only) return CONTENDERS;
+  const wanted = only
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const matches = (c, w) => c.name === w || (c.aliases ?? []).includes(w);
+  const unknown = wanted.filter((w) => !CONTENDERS.some((c) => matches(c, w)));
+  if (unknown.length > 0) {
+    const names = CONTENDERS.map((c) => c.name).join(", ");
+    throw new Error(`unknown contender(s) ${unknown.join(", ")}; known: ${names}`);
+  }
+  return CONTENDERS.filter((c) => wanted.some((w) => matches(c, w)));
+}
+
+/** The version of nginx on the PATH ("1.22.1"), or null. */
+export function nginxVersion() {
+  const res = spawnSync("nginx", ["-v"], { encoding: "utf8", timeout: 5000 });
+  if (res.error) return null;
+  return /nginx\/(\S+)/.exec(`${res.stdout}${res.stderr}`)?.[1] ?? "unknown";
+}

@@ -1,0 +1,69 @@
+// The one place where the benchmark touches the Portico API. Everything here is an ASSUMPTION about
+// the core library (not written yet); if the real API differs, adapt this file only.
+//
+//   import { Gateway } from "portico";          // after `npm run build`
+//   import { EchoService } from "portico/samples";
+//   new EchoService().serve({ host, port }) -> Promise<{ url, close() }>   POST /echo {message} -> {echoed}
+//   new Gateway().serve({ host, port })     -> Promise<{ url, close() }>
+//   POST {gatewayUrl}/register_app {"name","url"}; forwarded: POST {gatewayUrl}/<name>/<path>
+//   EchoService.connect(url) -> Promise<client>, client.echo({ message, delay }) -> Promise<{ echoed }>,
+//   optional client.close()   (typed client for the per-call figure)
+
+/** Import the built package, or throw one clear error saying what is missing. */
+export async function loadPortico() {
+  let core;
+  let samples;
+  try {
+    core = await import("portico");
+    samples = await import("portico/samples");
+  } catch (err) {
+    throw new Error(
+      `the Portico core is not available (${err.code ?? err.message}); run "npm run build" first ` +
+        `(bench needs dist/index.js exporting Gateway and dist/samples/index.js exporting EchoService)`,
+    );
+  }
+  const { Gateway } = core;
+  const { EchoService } = samples;
+  if (typeof Gateway !== "function") throw new Error(`"portico" does not export a Gateway class`);
+  if (typeof EchoService !== "function") {
+    throw new Error(`"portico/samples" does not export an EchoService class`);
+  }
+  return { Gateway, EchoService, core, samples };
+}
+
+/** Start the sample echo service; resolves to { url, close }. */
+export async function serveEcho(host, port) {
+  const { EchoService } = await loadPortico();
+  return new EchoService().serve({ host, port });
+}
+
+/** Start a gateway and register `backendUrl` under `name`; resolves to { url, close }. */
+export async function serveGateway(host, port, name, backendUrl) {
+  const { Gateway } = await loadPortico();
+  const gateway = await new Gateway().serve({ host, port });
+  const res = await fetch(`${gateway.url}/register_app`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name, url: backendUrl }),
+  });
+  if (!res.ok) {
+    await gateway.close();
+    throw new Error(`register_app answered ${res.status}: ${await res.text()}`);
+  }
+  return gateway;
+}
+
+/** A typed echo client bound to `url`: resolves to { call(body), close() }. */
+export async function typedEchoClient(url) {
+  const { EchoService } = await loadPortico();
+  if (typeof EchoService.connect !== "function") {
+    throw new Error("EchoService.connect(url) is not available (assumed typed-client entry point)");
+  }
+  const client = await EchoService.connect(url);
+  return {
+    call: (body) => client.echo(body),
+    close: async () => {
+      if (typeof client.close === "function") await client.close();
+    },
+  };
+}

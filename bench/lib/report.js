@@ -1,0 +1,172 @@
+// Turns the per-round measurements into medians, ratios and target checks, prints the tables
+// and builds the object written to bench/results/latest.json (with machine info and versions).
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import { fmt, median, ratio, round, table } from "./stats.js";
+
+const ROOT = new URL("../../", import.meta.url);
+
+function pkgVersion(name) {
+  const file = name === "portico" ? "package.json" : `node_modules/${name}/package.json`;
+  try {
+    return JSON.parse(readFileSync(new URL(file, ROOT), "utf8")).version;
+  } catch {
+    return null;
+  }
+}
+
+export function machineInfo() {
+  const cpus = os.cpus();
+  return {
+    cpu_model: cpus[0]?.model ?? "unknown",
+    cpus: cpus.length,
+    memory_gb: round(os.totalmem() / 2 ** 30, 1),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+  };
+}
+
+export function versions(extra) {
+  const names = ["portico", "fastify", "@fastify/http-proxy", "undici", "autocannon"];
+  names.push("moleculer", "moleculer-web");
+  return { ...Object.fromEntries(names.map((n) => [n, pkgVersion(n)])), ...extra };
+}
+
+/** Medians per scenario and contender: { c1: { direct: { rps, p50_ms, p99_ms } } }. */
+export function summarise(rounds) {
+  const out = {};
+  for (const [scenario, byContender] of Object.entries(rounds)) {
+    out[scenario] = {};
+    for (const [name, runs] of Object.entries(byContender)) {
+      const ok = runs.filter((r) => !r.error);
+      if (ok.length === 0) continue;
+      out[scenario][name] = {
+        rps: round(median(ok.map((r) => r.rps)), 1),
+        p50_ms: round(median(ok.map((r) => r.p50_ms)), 3),
+        p99_ms: round(median(ok.map((r) => r.p99_ms)), 3),
+      };
+    }
+  }
+  return out;
+}
+
+/** Throughput ratios vs direct and vs portico, and p50 added over direct, per scenario. */
+export function ratios(scenarios) {
+  const out = {};
+  for (const [scenario, rows] of Object.entries(scenarios)) {
+    out[scenario] = {};
+    for (const [name, r] of Object.entries(rows)) {
+      const p50Added = rows.direct ? r.p50_ms - rows.direct.p50_ms : null;
+      out[scenario][name] = {
+        rps_vs_direct: round(ratio(r.rps, rows.direct?.rps), 3),
+        rps_vs_portico: round(ratio(r.rps, rows.portico?.rps), 3),
+        p50_added_ms_vs_direct: round(p50Added, 3),
+      };
+    }
+  }
+  return out;
+}
+
+/** The issue's targets, each with its value from this run (null when not measured). */
+export function targets({ scenarios, client, discovery, launch }) {
+  const c32 = scenarios.c32 ?? {};
+  const c1 = scenarios.c1 ?? {};
+  const gw = (other) => round(ratio(c32.portico?.rps, c32[other]?.rps), 3);
+  const added = c1.portico && c1.direct ? c1.portico.p50_ms - c1.direct.p50_ms : null;
+  const cl = client?.clients ?? {};
+  const apps = discovery?.by_app_count ?? {};
+  const list = [
+    [
+      "gateway_vs_fastify_proxy_c32",
+      "Portico rps / @fastify/http-proxy rps @32",
+      gw("fastify-proxy"),
+      ">=",
+      1.6,
+    ],
+    [
+      "gateway_vs_moleculer_web_c32",
+      "Portico rps / moleculer-web rps @32",
+      gw("moleculer-web"),
+      ">=",
+      1.25,
+    ],
+    [
+      "gateway_vs_undici_proxy_c32",
+      "Portico rps / undici proxy rps @32",
+      gw("undici-proxy"),
+      ">=",
+      1.0,
+    ],
+    [
+      "gateway_vs_nginx_c32",
+      "Portico rps / nginx rps @32 (reported only)",
+      gw("nginx"),
+      null,
+      null,
+    ],
+    ["gateway_p50_added_c1_ms", "p50 added over direct @1 (ms)", round(added, 3), "<=", 0.15],
+    [
+      "client_vs_undici_request",
+      "typed client / undici.request per call",
+      round(ratio(cl.portico_client?.per_call_us, cl.undici_request?.per_call_us), 3),
+      "<=",
+      1.15,
+    ],
+    [
+      "forward_1000_vs_1_apps",
+      "forwarding rps with 1000 apps / with 1 app",
+      round(ratio(apps[1000]?.forward_rps, apps[1]?.forward_rps), 3),
+      ">=",
+      0.95,
+    ],
+    [
+      "launch_median_ms",
+      "EchoService.launch() to Available, median (ms)",
+      launch?.median_ms ?? null,
+      "<=",
+      500,
+    ],
+  ];
+  return list.map(([id, description, value, op, threshold]) => {
+    let pass = null;
+    if (value !== null && op === ">=") pass = value >= threshold;
+    if (value !== null && op === "<=") pass = value <= threshold;
+    return { id, description, value, op, threshold, pass };
+  });
+}
+
+/** Print one table per scenario, then the error/skip notes and the targets. */
+export function printReport({ scenarios, ratios: rat, contenders, targets: tg, connections, log }) {
+  for (const conns of connections) {
+    const key = `c${conns}`;
+    const rows = [["contender", "req/s", "p50 ms", "p99 ms", "x direct", "x portico", "+p50 ms"]];
+    for (const [name, info] of Object.entries(contenders)) {
+      const r = scenarios[key]?.[name];
+      const q = rat[key]?.[name];
+      if (!r) {
+        rows.push([name, info.status === "ok" ? "failed" : info.status, "", "", "", "", ""]);
+        continue;
+      }
+      rows.push([
+        name,
+        fmt(r.rps),
+        fmt(r.p50_ms, 3),
+        fmt(r.p99_ms, 3),
+        fmt(q?.rps_vs_direct, 2),
+        fmt(q?.rps_vs_portico, 2),
+        name === "direct" ? "" : fmt(q?.p50_added_ms_vs_direct, 3),
+      ]);
+    }
+    log(`\n${conns} connection${conns === 1 ? "" : "s"} (medians):\n${table(rows)}`);
+  }
+  const notes = Object.entries(contenders).filter(([, c]) => c.status !== "ok");
+  if (notes.length > 0) log("");
+  for (const [name, c] of notes) log(`${c.status.toUpperCase()} ${name}: ${c.error ?? c.note}`);
+  log("\ntargets:");
+  for (const t of tg) {
+    const verdict =
+      t.pass === null ? (t.value === null ? "n/a" : "info") : t.pass ? "PASS" : "FAIL";
+    const want = t.op ? ` (want ${t.op} ${t.threshold})` : "";
+    log(`  ${verdict.padEnd(4)} ${t.description}: ${t.value ?? "not measured"}${want}`);
+  }
+}

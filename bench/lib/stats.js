@@ -1,0 +1,41 @@
+// Small statistics and formatting helpers shared by the harness and the report.
+
+/** Median of the finite numbers in `values`, or null when there are none. */
+export function median(values) {
+  const xs = values
+    .filter((v) => typeof v === "number" && Number.isFinite(v))
+    .sort((a, b) => a - b);
+  if (xs.length === 0) return null;
+  const mid = xs.length >> 1;
+  return xs.length % 2 === 1 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
+}
+
+/** a / b, or null when either is missing or b is zero. */
+export function ratio(a, b) {
+  return typeof a === "number" && typeof b === "number" && b !== 0 ? a / b : null;
+}
+
+/** Round to `digits` decimals, keeping null. */
+export function round(value, digits) {
+  if (typeof value !== "number" || !Number.isFinite(value)) return null;
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** Format a number for the table, "-" for null. */
+export function fmt(value, digits = 0) {
+  if (typeof value !== "number" || !Number.isFinite(value)) return "-";
+  return value.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+/** Render rows (arrays of strings) as an aligned text table; the first row is the header. */
+export function table(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])));
+  const out = [line(rows[0]).join("  "), widths.map((w) => "-".repeat(w)).join("  ")];
+  for (const r of rows.slice(1)) out.push(line(r).join("  "));
+  return out.join("\n");
+}

@@ -1,0 +1,54 @@
+/**
+ * Builds the function behind one client method: validate input (nothing is sent when invalid),
+ * send, parse the reply with the output schema. The same code serves typed clients (zod),
+ * clients built from the wire (JSON Schema) and gateway proxies.
+ */
+import type { Dispatcher } from "undici";
+import { ResponseInvalidError, ValidationError } from "../errors.js";
+import { describeIssues } from "../contract/validator.js";
+import type { Validator } from "../contract/validator.js";
+import type { CallOptions, HttpTransport } from "./transport.js";
+
+/** What a client needs to know to call one endpoint. */
+export interface EndpointSpec {
+  name: string;
+  /** Path relative to the client's base, e.g. `/echo`. */
+  path: string;
+  method: Dispatcher.HttpMethod;
+  input?: Validator | undefined;
+  output?: Validator | undefined;
+}
+
+/** A client method: one input object, per-call options, a Promise of the output. */
+export type EndpointFunction = (input?: unknown, options?: CallOptions) => Promise<unknown>;
+
+/** Turns an endpoint spec into a callable method bound to a transport. */
+export function createEndpointFunction(
+  transport: HttpTransport,
+  spec: EndpointSpec,
+  pathPrefix = "",
+): EndpointFunction {
+  const path = pathPrefix + spec.path;
+  const label = `${pathPrefix ? pathPrefix.slice(1) + "." : ""}${spec.name}`;
+  return async (input, options = {}) => {
+    let payload = input;
+    if (spec.input && options.validateInput !== false) {
+      const result = spec.input(input === undefined ? {} : input);
+      if (!result.ok) {
+        throw new ValidationError(`Invalid input for ${label}: ${describeIssues(result.issues)}`, {
+          issues: result.issues,
+        });
+      }
+      payload = result.value;
+    }
+    const body = spec.method === "GET" ? undefined : (payload ?? {});
+    const reply = await transport.call(spec.method, path, body, options);
+    if (!spec.output || options.validateOutput === false) return reply;
+    const result = spec.output(reply);
+    if (result.ok) return result.value;
+    throw new ResponseInvalidError(
+      `Reply of ${label} does not match its output schema: ${describeIssues(result.issues)}`,
+      { data: { issues: result.issues, body: reply } },
+    );
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * HTTP transport of every client: one keep-alive undici Pool per origin, JSON in and out, and
+ * the mapping of transport failures and error replies onto the error catalogue.
+ */
+import { Pool } from "undici";
+import type { Dispatcher } from "undici";
+import {
+  InvalidOptionsError,
+  PorticoError,
+  RequestAbortedError,
+  RequestTimeoutError,
+  ServiceUnavailableError,
+  errorFromWire,
+} from "../errors.js";
+
+/** Per-call options accepted by every client method. */
+export interface CallOptions {
+  /** Milliseconds before the call rejects with `REQUEST_TIMEOUT` (default: the client's). */
+  timeout?: number;
+  /** Aborts the call (`REQUEST_ABORTED`). */
+  signal?: AbortSignal;
+  /** Validate input before sending (default true). */
+  validateInput?: boolean;
+  /** Parse the reply with the output schema (default true). */
+  validateOutput?: boolean;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+}
+
+/** Options of a transport. */
+export interface TransportOptions {
+  /** Default per-call timeout in ms (60 s). */
+  timeout?: number;
+  /** Maximum sockets to the origin (default 64). */
+  connections?: number;
+}
+
+const CONNECTION_ERRORS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+/** Normalises a base URL: absolute http(s), no trailing slash. */
+export function normalizeUrl(url: string | URL): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(String(url));
+  } catch (cause) {
+    throw new InvalidOptionsError(`Invalid URL ${JSON.stringify(String(url))}`, { cause });
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new InvalidOptionsError(`URL ${parsed.href} must use http or https`);
+  }
+  parsed.pathname = parsed.pathname.replace(/\/+$/, "");
+  parsed.search = "";
+  parsed.hash = "";
+  return parsed;
+}
+
+/** One HTTP reply, its body parsed as JSON when it says it is JSON. */
+export interface TransportReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+/** A keep-alive connection pool to one service (or gateway). */
+export class HttpTransport {
+  /** Base URL without trailing slash, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  readonly basePath: string;
+  readonly defaultTimeout: number;
+  private readonly pool: Pool;
+  private closed = false;
+
+  constructor(url: string | URL, options: TransportOptions = {}) {
+    const parsed = normalizeUrl(url);
+    this.url = parsed.href.replace(/\/+$/, "");
+    this.basePath = parsed.pathname === "/" ? "" : parsed.pathname;
+    this.defaultTimeout = options.timeout ?? 60_000;
+    this.pool = new Pool(parsed.origin, {
+      connections: options.connections ?? 64,
+      keepAliveTimeout: 4_000,
+    });
+  }
+
+  /** Sends one request and returns the reply, whatever its status. */
+  async send(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    body: string | undefined,
+    options: CallOptions = {},
+  ): Promise<TransportReply> {
+    if (this.closed) throw new ServiceUnavailableError(`Client for ${this.url} is closed`);
+    const timeout = options.timeout ?? this.defaultTimeout;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(timeoutReason), timeout);
+    const onAbort = (): void => controller.abort(abortReason);
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
+    const headers: Record<string, string> = body === undefined ? {} : { ...JSON_HEADERS };
+    if (options.headers) Object.assign(headers, options.headers);
+    try {
+      const res = await this.pool.request({
+        method,
+        path: this.basePath + path,
+        headers,
+        body,
+        signal: controller.signal,
+      });
+      return { status: res.statusCode, headers: res.headers, body: await readBody(res) };
+    } catch (error) {
+      throw this.mapError(error, `${method} ${this.url}${path}`, timeout);
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Sends JSON, returns the parsed JSON reply, and throws the rebuilt error on a non-2xx reply. */
+  async call(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    payload: unknown,
+    options: CallOptions = {},
+  ): Promise<unknown> {
+    const body = payload === undefined ? undefined : JSON.stringify(payload);
+    const reply = await this.send(method, path, body, options);
+    if (reply.status >= 200 && reply.status < 300) return reply.body;
+    throw errorFromWire(reply.status, reply.body, `${method} ${this.url}${path}`);
+  }
+
+  /** Closes the pool's sockets; idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.close();
+  }
+
+  private mapError(error: unknown, what: string, timeout: number): PorticoError {
+    if (error === timeoutReason || (error as Error)?.name === "TimeoutError") {
+      return new RequestTimeoutError(`${what} did not complete within ${timeout} ms`);
+    }
+    if (error === abortReason || (error as Error)?.name === "AbortError") {
+      return new RequestAbortedError(`${what} was aborted`, { cause: error });
+    }
+    if (error instanceof PorticoError) return error;
+    const code = (error as { code?: string })?.code ?? "";
+    if (CONNECTION_ERRORS.has(code) || CONNECTION_ERRORS.has(causeCode(error))) {
+      return new ServiceUnavailableError(`${what}: nothing answers at ${this.url} (${code})`, {
+        cause: error,
+      });
+    }
+    return new ServiceUnavailableError(`${what} failed: ${(error as Error)?.message}`, {
+      cause: error,
+    });
+  }
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+// Sentinels let one AbortController serve both the timeout and the caller's signal.
+const timeoutReason = new Error("timeout");
+const abortReason = new Error("aborted");
+
+function causeCode(error: unknown): string {
+  return (error as { cause?: { code?: string } })?.cause?.code ?? "";
+}
+
+async function readBody(res: Dispatcher.ResponseData): Promise<unknown> {
+  const type = res.headers["content-type"];
+  const text = await res.body.text();
+  if (text.length === 0) return undefined;
+  if (typeof type === "string" && type.includes("json")) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}

@@ -1,0 +1,79 @@
+/**
+ * The built-in endpoints every service answers, with the seed's wire names and shapes. They live
+ * in the contract so that the server that answers them and the client that reads them share one
+ * declaration.
+ */
+import { z } from "zod";
+import { task } from "./task.js";
+
+/** Values of a service's `status`. */
+export const ServiceStatus = z.enum(["Available", "Stopping", "Down"]);
+/** A service status. */
+export type ServiceStatus = z.infer<typeof ServiceStatus>;
+
+const jsonSchema = z.record(z.string(), z.unknown());
+
+/** Shape of one `detailed_endpoints` entry. */
+export const endpointDescriptorSchema = z.object({
+  name: z.string(),
+  path: z.string(),
+  methods: z.array(z.enum(["GET", "POST", "PUT", "DELETE", "PATCH"])),
+  input_schema: jsonSchema.nullable(),
+  output_schema: jsonSchema.nullable(),
+  description: z.string().default(""),
+});
+
+/** Shape of `heartbeat`. */
+export const heartbeatSchema = z.object({
+  status: ServiceStatus,
+  server_id: z.string(),
+  message: z.string(),
+  details: z.unknown().nullable().default(null),
+});
+
+/** The built-in tasks, keyed by wire name. */
+export const builtinTasks = {
+  endpoints: task({
+    name: "endpoints",
+    description: "Names of every endpoint of this service.",
+    output: z.object({ endpoints: z.array(z.string()) }),
+  }),
+  detailed_endpoints: task({
+    name: "detailed_endpoints",
+    description: "Every endpoint with its path, methods and input/output JSON Schemas.",
+    output: z.object({ endpoints: z.record(z.string(), endpointDescriptorSchema) }),
+  }),
+  status: task({
+    name: "status",
+    description: "Whether the service takes calls.",
+    output: z.object({ status: ServiceStatus }),
+  }),
+  heartbeat: task({
+    name: "heartbeat",
+    description: "Status, server id and details of this service.",
+    output: z.object({ heartbeat: heartbeatSchema }),
+  }),
+  server_id: task({
+    name: "server_id",
+    description: "The unique id of this server.",
+    output: z.object({ server_id: z.string() }),
+  }),
+  class_name: task({
+    name: "class_name",
+    description: "The class the service was built from.",
+    output: z.object({ class_name: z.string() }),
+  }),
+  pid_file: task({
+    name: "pid_file",
+    description: "Path of the PID file of the launched process (null when served in-process).",
+    output: z.object({ pid_file: z.string().nullable() }),
+  }),
+  shutdown: task({
+    name: "shutdown",
+    description: "Stops this service process gracefully (it never signals any other process).",
+    output: z.object({ shutdown: z.boolean() }),
+  }),
+} as const;
+
+/** Wire names of the built-in endpoints. */
+export type BuiltinName = keyof typeof builtinTasks;

@@ -1,0 +1,100 @@
+/**
+ * The one rule for app names, enforced by the gateway (400 INVALID_APP_NAME) and relied on by
+ * clients: a name is an identifier-like URL segment that can never shadow a client member.
+ */
+import { InvalidAppNameError, InvalidAppUrlError } from "../errors.js";
+
+/** Letters, digits, `_` and `-`, starting with a letter; at most 64 characters. */
+export const APP_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+/**
+ * Names taken by gateway client members, the gateway's own routes, or JavaScript machinery
+ * (`then` would make a client look like a Promise).
+ */
+export const RESERVED_APP_NAMES: ReadonlySet<string> = new Set([
+  // gateway client members
+  "url",
+  "transport",
+  "app",
+  "apps",
+  "call",
+  "close",
+  "refresh",
+  "reconnect",
+  "registerApp",
+  "unregisterApp",
+  "registeredApps",
+  "listApps",
+  "listAppsWithSchemas",
+  "status",
+  "heartbeat",
+  "endpoints",
+  "detailedEndpoints",
+  "serverId",
+  "className",
+  "pidFile",
+  "shutdown",
+  // gateway routes
+  "register_app",
+  "unregister_app",
+  "list_apps",
+  "list_apps_with_schemas",
+  "detailed_endpoints",
+  "server_id",
+  "class_name",
+  "pid_file",
+  "docs",
+  "openapi",
+  // JavaScript machinery
+  "then",
+  "catch",
+  "finally",
+  "constructor",
+  "prototype",
+  "toString",
+  "toJSON",
+  "valueOf",
+  "inspect",
+]);
+
+/** True when `name` may be registered. */
+export function isValidAppName(name: unknown): name is string {
+  return typeof name === "string" && APP_NAME_PATTERN.test(name) && !RESERVED_APP_NAMES.has(name);
+}
+
+/** Throws `InvalidAppNameError` unless `name` follows the rule. */
+export function assertAppName(name: unknown): asserts name is string {
+  if (typeof name !== "string" || !APP_NAME_PATTERN.test(name)) {
+    throw new InvalidAppNameError(
+      `Invalid app name ${JSON.stringify(name)}: use letters, digits, "_" and "-", starting with a letter (at most 64)`,
+      { data: { name, pattern: APP_NAME_PATTERN.source } },
+    );
+  }
+  if (RESERVED_APP_NAMES.has(name)) {
+    throw new InvalidAppNameError(`App name "${name}" is reserved`, { data: { name } });
+  }
+}
+
+/** Checks an app URL and returns it normalised (no trailing slash). */
+export function normalizeAppUrl(url: unknown): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(String(url));
+  } catch {
+    throw new InvalidAppUrlError(`Invalid app URL ${JSON.stringify(url)}`, { data: { url } });
+  }
+  if (typeof url !== "string" || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
+    throw new InvalidAppUrlError(
+      `App URL must be an absolute http(s) URL, not ${JSON.stringify(url)}`,
+      {
+        data: { url },
+      },
+    );
+  }
+  if (parsed.search || parsed.hash || parsed.username) {
+    throw new InvalidAppUrlError(`App URL must not carry a query, fragment or credentials`, {
+      data: { url },
+    });
+  }
+  return parsed.href.replace(/\/+$/, "");
+}

@@ -1,0 +1,46 @@
+/**
+ * The Gateway's contract: its wire endpoints and the AppInfo shape (the seed's snake_case wire
+ * names). Shared by the Gateway server and every gateway client.
+ */
+import { z } from "zod";
+import { endpointDescriptorSchema } from "../contract/builtins.js";
+import { task } from "../contract/task.js";
+
+/** One registered app as the gateway reports it. */
+export const appInfoSchema = z.object({
+  name: z.string(),
+  url: z.string(),
+  endpoints: z.record(z.string(), endpointDescriptorSchema),
+});
+
+/** One registered app: name, URL and its endpoints (JSON Schemas included). */
+export type AppInfo = z.infer<typeof appInfoSchema>;
+
+/** The Gateway's endpoints, keyed by wire name. */
+export const gatewayTasks = {
+  register_app: task({
+    name: "register_app",
+    description:
+      "Registers (or replaces) an app; the gateway fetches its detailed_endpoints itself.",
+    input: z.object({ name: z.string(), url: z.string() }),
+    output: appInfoSchema.extend({
+      discovered: z.boolean().describe("Whether the app's endpoint schemas could be fetched"),
+    }),
+  }),
+  unregister_app: task({
+    name: "unregister_app",
+    description: "Removes an app; its routes disappear for every client.",
+    input: z.object({ name: z.string() }),
+    output: z.object({ name: z.string(), removed: z.boolean() }),
+  }),
+  list_apps: task({
+    name: "list_apps",
+    description: "Names of the registered apps, in registration order.",
+    output: z.object({ apps: z.array(z.string()) }),
+  }),
+  list_apps_with_schemas: task({
+    name: "list_apps_with_schemas",
+    description: "Every registered app with its URL and endpoint schemas.",
+    output: z.object({ apps: z.array(appInfoSchema) }),
+  }),
+} as const;

@@ -1,0 +1,74 @@
+/**
+ * Portico: typed microservices and the gateway that joins them. The public API, in one place.
+ */
+export { task } from "./contract/task.js";
+export type {
+  AnyTask,
+  InferHandlerInput,
+  InferHandlerOutput,
+  InferInput,
+  InferOutput,
+  Task,
+  TaskDefinition,
+  TaskRecord,
+} from "./contract/task.js";
+export { ENDPOINT_NAME_PATTERN } from "./contract/endpoint.js";
+export type { EndpointDescriptor, HttpMethod, JsonSchema } from "./contract/endpoint.js";
+export { builtinTasks, ServiceStatus } from "./contract/builtins.js";
+
+export { Service } from "./service/service.js";
+export type { ClientOf, ConnectOptions, ServiceClass, ServiceOptions } from "./service/service.js";
+export type { EndpointOptions, Handler, HandlerContext } from "./service/endpoint.js";
+export type { ServeOptions, ServedService } from "./service/serve.js";
+
+export { ConnectionManager } from "./client/connection-manager.js";
+export type { ClientInit, ManagedProcess, ShutdownOptions } from "./client/connection-manager.js";
+export { createDiscoveredClient, createServiceClient } from "./client/create-client.js";
+export type { CallOptions, TransportOptions } from "./client/transport.js";
+export type { EndpointMethod, EndpointMethods, ServiceClient, TasksOf } from "./client/types.js";
+
+export type { LaunchOptions } from "./launcher/launch.js";
+
+export { Gateway } from "./gateway/gateway.js";
+export type { GatewayOptions } from "./gateway/gateway.js";
+export type { GatewayClient, GatewayClientMembers } from "./gateway/gateway-client.js";
+export type { AppCallOptions, AppClient, AppClientMembers } from "./gateway/app-client.js";
+export { APP_NAME_PATTERN, RESERVED_APP_NAMES, isValidAppName } from "./gateway/app-name.js";
+export { gatewayTasks } from "./gateway/tasks.js";
+export type { AppInfo } from "./gateway/tasks.js";
+
+export { MemoryRegistry } from "./registry/memory-registry.js";
+export type { AppRecord, Registry } from "./registry/registry.js";
+
+export {
+  ERROR_CODES,
+  PorticoError,
+  AlreadyRunningError,
+  AppNotRegisteredError,
+  BadRequestError,
+  DefinitionError,
+  EndpointNotFoundError,
+  InternalError,
+  InvalidAppNameError,
+  InvalidAppUrlError,
+  InvalidOptionsError,
+  LaunchError,
+  LaunchTimeoutError,
+  MethodNotAllowedError,
+  OutputValidationError,
+  PayloadTooLargeError,
+  RemoteError,
+  RequestAbortedError,
+  RequestTimeoutError,
+  ResponseInvalidError,
+  ServiceStoppingError,
+  ServiceUnavailableError,
+  ShutdownTimeoutError,
+  UnsupportedMediaTypeError,
+  UpstreamTimeoutError,
+  UpstreamUnreachableError,
+  ValidationError,
+  errorFromWire,
+  isErrorCode,
+} from "./errors.js";
+export type { ErrorCode, ErrorSpec, ValidationIssue, WireErrorBody } from "./errors.js";

@@ -1,0 +1,105 @@
+/**
+ * The code a launched process runs: load the service class, serve it, write the PID file, and
+ * stop cleanly on `shutdown`, SIGTERM/SIGINT, or when the launching process goes away. With
+ * several workers the primary forks them through node:cluster and they share the port.
+ */
+import cluster from "node:cluster";
+import { rmSync, writeFileSync } from "node:fs";
+import { LaunchError } from "../errors.js";
+import type { Service, ServiceClass } from "../service/service.js";
+import { childConfigSchema } from "./config.js";
+import type { ChildConfig } from "./config.js";
+
+const SHUTDOWN_MESSAGE = "portico:shutdown";
+
+/** Parses and checks the JSON configuration argument. */
+export function parseChildConfig(arg: string | undefined): ChildConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(arg ?? "");
+  } catch (cause) {
+    throw new LaunchError("The launch configuration argument is not JSON", { cause });
+  }
+  const parsed = childConfigSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new LaunchError(`Invalid launch configuration: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+/** Imports the module and returns the service class it exports under `exportName`. */
+export async function loadServiceClass(
+  config: Pick<ChildConfig, "module" | "exportName">,
+): Promise<ServiceClass> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(config.module)) as Record<string, unknown>;
+  } catch (cause) {
+    throw new LaunchError(`Cannot import ${config.module}: ${(cause as Error).message}`, { cause });
+  }
+  const cls = mod[config.exportName] as ServiceClass | undefined;
+  // Duck-typed: the module may have loaded its own copy of portico.
+  if (typeof cls !== "function" || typeof (cls.prototype as Service).serve !== "function") {
+    throw new LaunchError(
+      `${config.module} has no Service subclass exported as "${config.exportName}"`,
+    );
+  }
+  return cls;
+}
+
+/** Entry of a launched process: primary (several workers) or a single server. */
+export async function runChild(config: ChildConfig): Promise<void> {
+  if (config.numWorkers > 1 && cluster.isPrimary) return runPrimary(config);
+  const cls = await loadServiceClass(config);
+  const service = new cls({ ...config.serviceOptions, id: config.id, pidFile: config.pidFile });
+  const served = await service.serve({ host: config.host, port: config.port });
+  if (cluster.isPrimary) writeFileSync(config.pidFile, String(process.pid));
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await served.close();
+    if (cluster.isPrimary) rmSync(config.pidFile, { force: true });
+    process.exit(0);
+  };
+  // In a worker, `shutdown` stops the whole group: the primary takes it from there.
+  service.onShutdownRequest(() =>
+    cluster.isWorker ? process.send?.(SHUTDOWN_MESSAGE) : void stop(),
+  );
+  installStopSignals(() => void stop());
+}
+
+function runPrimary(config: ChildConfig): void {
+  writeFileSync(config.pidFile, String(process.pid));
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    const workers = Object.values(cluster.workers ?? {});
+    let left = workers.length;
+    const done = (): void => {
+      rmSync(config.pidFile, { force: true });
+      process.exit(0);
+    };
+    if (left === 0) done();
+    for (const worker of workers) {
+      worker?.once("exit", () => --left === 0 && done());
+      worker?.kill("SIGTERM");
+    }
+    setTimeout(done, 10_000).unref();
+  };
+  const fork = (): void => {
+    const worker = cluster.fork();
+    worker.on("message", (message) => message === SHUTDOWN_MESSAGE && stop());
+    // A worker that dies on its own is replaced, so the group keeps serving.
+    worker.once("exit", () => stopping || fork());
+  };
+  for (let i = 0; i < config.numWorkers; i++) fork();
+  installStopSignals(stop);
+}
+
+function installStopSignals(stop: () => void): void {
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+  // The launching process holds an IPC channel to us: when it goes away, so do we (no orphans).
+  if (cluster.isPrimary) process.once("disconnect", stop);
+}

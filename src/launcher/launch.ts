@@ -1,0 +1,195 @@
+/**
+ * launch(): start a service class in its own Node process and wait until it is Available.
+ * Spawns without a shell, refuses a URL that already answers, and rejects with the child's last
+ * stderr lines when it dies or misses the deadline.
+ */
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { isAbsolute, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { HttpTransport } from "../client/transport.js";
+import {
+  AlreadyRunningError,
+  InvalidOptionsError,
+  LaunchError,
+  LaunchTimeoutError,
+  PorticoError,
+} from "../errors.js";
+import { resolveListenAddress } from "../service/serve.js";
+import type { ServiceClass, ServiceOptions } from "../service/service.js";
+import type { ChildConfig } from "./config.js";
+import { findFreePort } from "./ports.js";
+import { ChildServiceProcess } from "./process.js";
+
+/** Options of `launch()`. */
+export interface LaunchOptions {
+  /** Where the service listens, e.g. `http://127.0.0.1:8080` (default: a free port on 127.0.0.1). */
+  url?: string | URL;
+  host?: string;
+  port?: number;
+  /** Milliseconds to wait for Available (30 s). */
+  timeout?: number;
+  /** Worker processes sharing the port through node:cluster (1). */
+  numWorkers?: number;
+  /** Extra environment variables for the child. */
+  env?: Record<string, string>;
+  /** Module exporting the class (default: the class's `static moduleUrl`). */
+  module?: string | URL;
+  /** Export name in that module (default: the class name). */
+  exportName?: string;
+  /** Constructor options for the service; must be JSON-serialisable. */
+  serviceOptions?: Omit<ServiceOptions, "id" | "pidFile"> & Record<string, unknown>;
+  /** The child's stdout and stderr: kept for error messages (`pipe`, default) or shown (`inherit`). */
+  output?: "pipe" | "inherit";
+  /** Folder of PID files (`$PORTICO_PID_DIR` or `<tmpdir>/portico/pids`). */
+  pidDir?: string;
+}
+
+/** A launched service: where it answers and its process. */
+export interface LaunchedService {
+  url: string;
+  process: ChildServiceProcess;
+  pidFile: string;
+  id: string;
+}
+
+const POLL_MS = 25;
+
+/** Starts `cls` in a child process and resolves once its `status` answers Available. */
+export async function launchService(
+  cls: ServiceClass,
+  options: LaunchOptions = {},
+): Promise<LaunchedService> {
+  const numWorkers = options.numWorkers ?? 1;
+  if (!Number.isInteger(numWorkers) || numWorkers < 1 || numWorkers > 64) {
+    throw new InvalidOptionsError(`numWorkers must be an integer from 1 to 64, not ${numWorkers}`);
+  }
+  const module = resolveModule(cls, options.module);
+  const listenAt = resolveListenAddress(options);
+  const port = listenAt.port === 0 ? await findFreePort(listenAt.host) : listenAt.port;
+  const url = `http://${listenAt.host.includes(":") ? `[${listenAt.host}]` : listenAt.host}:${port}`;
+  await refuseIfAnswering(url);
+
+  const id = randomUUID();
+  const pidDir = options.pidDir ?? process.env.PORTICO_PID_DIR ?? join(tmpdir(), "portico", "pids");
+  mkdirSync(pidDir, { recursive: true });
+  const pidFile = join(pidDir, `${cls.name}_${id}_pid.txt`);
+  const config: ChildConfig = {
+    module,
+    exportName: options.exportName ?? cls.name,
+    host: listenAt.host,
+    port,
+    id,
+    pidFile,
+    numWorkers,
+    serviceOptions: options.serviceOptions ?? {},
+  };
+  const child = spawnChild(config, options);
+  try {
+    await waitUntilAvailable(url, child, options.timeout ?? 30_000, cls.name);
+  } catch (error) {
+    await child.stop(2_000);
+    throw error;
+  }
+  child.detachFromEventLoop();
+  return { url, process: child, pidFile, id };
+}
+
+function resolveModule(cls: ServiceClass, module: string | URL | undefined): string {
+  const source = module ?? cls.moduleUrl;
+  if (!source) {
+    throw new LaunchError(
+      `Cannot launch ${cls.name}: add \`static moduleUrl = import.meta.url\` to the class or pass launch({ module })`,
+    );
+  }
+  const text = String(source);
+  if (/^(file|data):/.test(text)) return text;
+  return pathToFileURL(isAbsolute(text) ? text : join(process.cwd(), text)).href;
+}
+
+async function refuseIfAnswering(url: string): Promise<void> {
+  const transport = new HttpTransport(url, { connections: 1 });
+  try {
+    const reply = await transport.send("POST", "/status", undefined, { timeout: 2_000 });
+    throw new AlreadyRunningError(`Something already answers at ${url} (HTTP ${reply.status})`, {
+      data: { url, status: reply.status, body: reply.body },
+    });
+  } catch (error) {
+    if (error instanceof PorticoError && error.code === "SERVICE_UNAVAILABLE") return;
+    if (error instanceof PorticoError && error.code === "REQUEST_TIMEOUT") {
+      throw new AlreadyRunningError(`Something accepts connections at ${url} but does not answer`);
+    }
+    throw error;
+  } finally {
+    await transport.close();
+  }
+}
+
+function childEntry(): string {
+  const here = fileURLToPath(import.meta.url);
+  return join(here, "..", here.endsWith(".ts") ? "child-entry.ts" : "child-entry.js");
+}
+
+function spawnChild(config: ChildConfig, options: LaunchOptions): ChildServiceProcess {
+  const entry = childEntry();
+  // TypeScript sources (tests, dev) run through tsx; built code runs on plain Node.
+  const needsTsx = entry.endsWith(".ts") || /\.[mc]?ts$/.test(config.module);
+  const execArgv = needsTsx ? ["--import", "tsx"] : [];
+  const out = options.output === "inherit" ? "inherit" : "pipe";
+  const child = spawn(process.execPath, [...execArgv, entry, JSON.stringify(config)], {
+    stdio: ["ignore", out === "inherit" ? "inherit" : "ignore", "pipe", "ipc"],
+    env: { ...process.env, ...options.env },
+    windowsHide: true,
+  });
+  const managed = new ChildServiceProcess(child);
+  if (out === "inherit") child.stderr?.on("data", (chunk: string) => process.stderr.write(chunk));
+  return managed;
+}
+
+async function waitUntilAvailable(
+  url: string,
+  child: ChildServiceProcess,
+  timeout: number,
+  name: string,
+): Promise<void> {
+  const transport = new HttpTransport(url, { connections: 1 });
+  const deadline = Date.now() + timeout;
+  try {
+    while (Date.now() < deadline) {
+      if (!child.running) throw exitError(name, url, child);
+      try {
+        const reply = await transport.send("POST", "/status", undefined, { timeout: 1_000 });
+        if ((reply.body as { status?: string } | undefined)?.status === "Available") return;
+      } catch (error) {
+        if (!(error instanceof PorticoError) || !error.retryable) throw error;
+      }
+      await Promise.race([new Promise((r) => setTimeout(r, POLL_MS)), child.exited]);
+    }
+    throw new LaunchTimeoutError(
+      `${name} did not become Available at ${url} within ${timeout} ms${formatTail(child)}`,
+      { data: { url, stderr: child.stderrTail() } },
+    );
+  } finally {
+    await transport.close();
+  }
+}
+
+function exitError(name: string, url: string, child: ChildServiceProcess): LaunchError {
+  const how = child.exitSignal ? `signal ${child.exitSignal}` : `code ${child.exitCode}`;
+  return new LaunchError(
+    `${name} exited with ${how} before answering at ${url}${formatTail(child)}`,
+    {
+      data: { url, exitCode: child.exitCode, signal: child.exitSignal, stderr: child.stderrTail() },
+    },
+  );
+}
+
+function formatTail(child: ChildServiceProcess): string {
+  const tail = child
+    .stderrTail()
+    .filter((l) => l.trim() !== "")
+    .slice(-10);
+  return tail.length ? `; last stderr lines:\n${tail.join("\n")}` : "";
+}

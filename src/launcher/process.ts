@@ -1,0 +1,94 @@
+/**
+ * A spawned service process: its stderr tail (for error messages), exit tracking, the stop ladder
+ * (SIGTERM, then SIGKILL after a grace period), and cleanup when the launching process exits.
+ */
+import type { ChildProcess } from "node:child_process";
+import type { ManagedProcess } from "../client/connection-manager.js";
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Synchronous last resort; the child also stops by itself when its IPC channel to us closes,
+  // which covers a launching process that is killed without running exit hooks.
+  process.once("exit", () => {
+    for (const child of live) child.kill("SIGTERM");
+  });
+}
+
+/** Wraps a child process as a `ManagedProcess` that keeps the last lines of its stderr. */
+export class ChildServiceProcess implements ManagedProcess {
+  readonly exited: Promise<void>;
+  exitCode: number | null = null;
+  exitSignal: NodeJS.Signals | null = null;
+  private readonly tail: string[] = [];
+  private partial = "";
+
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly tailLines = 40,
+  ) {
+    live.add(child);
+    installExitHook();
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (chunk: string) => this.collect(chunk));
+    this.exited = new Promise((resolve) => {
+      child.once("exit", (code, signal) => {
+        this.exitCode = code;
+        this.exitSignal = signal;
+        live.delete(child);
+        resolve();
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return this.exitCode === null && this.exitSignal === null;
+  }
+
+  /** The last lines the process wrote to stderr. */
+  stderrTail(): string[] {
+    return this.partial ? [...this.tail, this.partial] : [...this.tail];
+  }
+
+  /** Lets the launching process exit while this child runs (the child stops when we go). */
+  detachFromEventLoop(): void {
+    this.child.unref();
+    this.child.channel?.unref();
+    for (const stream of [this.child.stdout, this.child.stderr]) {
+      (stream as unknown as { unref?: () => void } | null)?.unref?.();
+    }
+  }
+
+  async stop(graceMs: number): Promise<boolean> {
+    if (!this.running) return true;
+    this.child.kill("SIGTERM");
+    if (await this.exitedWithin(graceMs)) return true;
+    this.child.kill("SIGKILL");
+    await this.exited;
+    return false;
+  }
+
+  private async exitedWithin(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    const result = await Promise.race([this.exited.then(() => true as const), timeout]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  private collect(chunk: string): void {
+    const lines = (this.partial + chunk).split("\n");
+    this.partial = lines.pop() ?? "";
+    for (const line of lines) {
+      this.tail.push(line);
+      if (this.tail.length > this.tailLines) this.tail.shift();
+    }
+  }
+}

@@ -1,0 +1,4 @@
+/**
+ * Sample services (`portico/samples`).
+ */
+export { EchoService, echoTask } from "./echo-service.js";

@@ -1,0 +1,61 @@
+/**
+ * Registered endpoints of a service: the task, its handler, and the checks a name must pass.
+ */
+import type { FastifyRequest } from "fastify";
+import type { AnyTask, InferHandlerInput, InferHandlerOutput } from "../contract/task.js";
+import type { EndpointDescriptor, HttpMethod } from "../contract/endpoint.js";
+import { assertEndpointName } from "../contract/endpoint.js";
+import { RESERVED_CLIENT_MEMBERS } from "../client/create-client.js";
+import { DefinitionError } from "../errors.js";
+
+/** What a handler receives besides its input. */
+export interface HandlerContext {
+  /** The fastify request (headers, raw socket, logger). */
+  request: FastifyRequest;
+  /** Aborted when the caller disconnects before the reply. */
+  signal: AbortSignal;
+}
+
+/** An endpoint implementation: parsed input in, output (or a Promise of it) out. */
+export type Handler<T extends AnyTask> = (
+  input: InferHandlerInput<T>,
+  context: HandlerContext,
+) => InferHandlerOutput<T> | Promise<InferHandlerOutput<T>>;
+
+/** Per-endpoint options. */
+export interface EndpointOptions {
+  /** HTTP methods the endpoint answers (default `["POST"]`). */
+  methods?: HttpMethod[];
+}
+
+/** An endpoint as the service keeps it. */
+export interface RegisteredEndpoint {
+  name: string;
+  task: AnyTask | undefined;
+  handler: Handler<AnyTask>;
+  methods: HttpMethod[];
+  builtin: boolean;
+}
+
+/** Checks a new endpoint name: identifier, not a client member, not taken. */
+export function assertNewEndpoint(name: string, taken: ReadonlyMap<string, unknown>): void {
+  assertEndpointName(name);
+  if (RESERVED_CLIENT_MEMBERS.has(name)) {
+    throw new DefinitionError(
+      `Endpoint name "${name}" is reserved: it would shadow the client member of that name`,
+    );
+  }
+  if (taken.has(name)) throw new DefinitionError(`Endpoint "${name}" is already defined`);
+}
+
+/** The `detailed_endpoints` entry of an endpoint. */
+export function describeEndpoint(endpoint: RegisteredEndpoint): EndpointDescriptor {
+  return {
+    name: endpoint.name,
+    path: `/${endpoint.name}`,
+    methods: endpoint.methods,
+    input_schema: endpoint.task?.inputJsonSchema ?? null,
+    output_schema: endpoint.task?.outputJsonSchema ?? null,
+    description: endpoint.task?.description ?? "",
+  };
+}

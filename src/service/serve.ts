@@ -1,0 +1,78 @@
+/**
+ * Runs a service's HTTP server in the current process.
+ */
+import type { AddressInfo } from "node:net";
+import { InvalidOptionsError } from "../errors.js";
+import type { Service } from "./service.js";
+
+/** Where to listen. */
+export interface ServeOptions {
+  /** Interface to bind (127.0.0.1). */
+  host?: string;
+  /** Port (0: a free one). */
+  port?: number;
+  /** Alternative to host+port, e.g. `http://127.0.0.1:8080`. */
+  url?: string | URL;
+}
+
+/** A running in-process server. */
+export interface ServedService {
+  /** Base URL, e.g. `http://127.0.0.1:39123`. */
+  readonly url: string;
+  readonly port: number;
+  /** Stops the server gracefully (in-flight requests finish); idempotent. */
+  close(): Promise<void>;
+  /** Resolves when the server has closed, by `close()` or by the `shutdown` endpoint. */
+  readonly closed: Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Resolves host and port from serve options. */
+export function resolveListenAddress(options: ServeOptions): { host: string; port: number } {
+  if (options.url !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(String(options.url));
+    } catch (cause) {
+      throw new InvalidOptionsError(`Invalid URL ${JSON.stringify(String(options.url))}`, {
+        cause,
+      });
+    }
+    if (url.protocol !== "http:")
+      throw new InvalidOptionsError(`Can only serve http URLs, not ${url.href}`);
+    return { host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port || 80) };
+  }
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidOptionsError(`Invalid port ${String(options.port)}`);
+  }
+  return { host: options.host ?? "127.0.0.1", port };
+}
+
+/** Listens and returns the handle. */
+export async function listen(service: Service, options: ServeOptions): Promise<ServedService> {
+  const { host, port } = resolveListenAddress(options);
+  const app = service.app;
+  await app.listen({ host, port });
+  const address = app.server.address() as AddressInfo;
+  const hostPart = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  let markClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      try {
+        await app.close();
+      } finally {
+        await service.close();
+        markClosed();
+      }
+    })());
+  return {
+    url: `http://${hostPart}:${address.port}`,
+    port: address.port,
+    close,
+    closed,
+    [Symbol.asyncDispose]: close,
+  };
+}

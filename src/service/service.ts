@@ -1,0 +1,298 @@
+/**
+ * Service: the base class of every Portico service. Declare the contract in `static tasks`,
+ * implement it with `addEndpoint`, then `serve()` it in-process or `launch()` it as a process.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { FastifyInstance } from "fastify";
+import { builtinTasks } from "../contract/builtins.js";
+import type { ServiceStatus } from "../contract/builtins.js";
+import type { EndpointDescriptor, HttpMethod } from "../contract/endpoint.js";
+import type { AnyTask, TaskRecord } from "../contract/task.js";
+import { createDiscoveredClient, createServiceClient } from "../client/create-client.js";
+import type { ClientInit } from "../client/connection-manager.js";
+import type { ServiceClient, TasksOf } from "../client/types.js";
+import { DefinitionError, ServiceUnavailableError } from "../errors.js";
+import type { GatewayClient } from "../gateway/gateway-client.js";
+import { launchService } from "../launcher/launch.js";
+import type { LaunchOptions } from "../launcher/launch.js";
+import { assertNewEndpoint, describeEndpoint } from "./endpoint.js";
+import type { EndpointOptions, Handler, RegisteredEndpoint } from "./endpoint.js";
+import { buildHttpApp } from "./http-app.js";
+import { buildOpenApi, renderDocsPage } from "./openapi.js";
+import { listen } from "./serve.js";
+import type { ServeOptions, ServedService } from "./serve.js";
+
+/** Options of every service. */
+export interface ServiceOptions {
+  /** Server id reported by `server_id` and `heartbeat` (a random UUID by default). */
+  id?: string;
+  /** PID file of the launched process (set by the launcher). */
+  pidFile?: string | null;
+  /** Shown in OpenAPI and the docs page. */
+  description?: string;
+  /** fastify/pino logger: `false` (default), `true`, or pino options. */
+  logger?: boolean | Record<string, unknown>;
+  /** Largest request body in bytes (1 MiB). */
+  bodyLimit?: number;
+}
+
+/** Options of `connect()`. */
+export type ConnectOptions = Omit<ClientInit, "url">;
+
+/** The client type `connect()`/`launch()` return for a service class. */
+export type ClientOf<S> = S extends { readonly isGateway: true }
+  ? GatewayClient<TasksOf<S>>
+  : ServiceClient<TasksOf<S>>;
+
+/** The constructor side of a service class. */
+export type ServiceClass<S extends Service = Service> = (new (options?: ServiceOptions) => S) & {
+  readonly tasks: TaskRecord;
+  readonly moduleUrl?: string | undefined;
+  readonly name: string;
+};
+
+/** Base class of every service. */
+export class Service {
+  /** The typed contract; clients are typed from it. Subclasses replace it. */
+  static tasks: TaskRecord = {};
+  /** URL of the module that exports this class, for `launch()`: `static moduleUrl = import.meta.url`. */
+  static moduleUrl: string | undefined = undefined;
+  /** True on gateways: their clients are gateway clients. */
+  static readonly isGateway: boolean = false;
+
+  readonly id: string;
+  readonly pidFile: string | null;
+  readonly description: string;
+  /** Set once serving: the base URL. */
+  url: string | undefined;
+  protected state: ServiceStatus = "Available";
+  private readonly registered = new Map<string, RegisteredEndpoint>();
+  private readonly logger: boolean | Record<string, unknown>;
+  private readonly bodyLimit: number;
+  private fastify: FastifyInstance | undefined;
+  private shutdownHook: (() => void) | undefined;
+
+  constructor(options: ServiceOptions = {}) {
+    this.id = options.id ?? randomUUID();
+    this.pidFile = options.pidFile ?? null;
+    this.description = options.description ?? `${new.target.name} server.`;
+    this.logger = options.logger ?? envLogger();
+    this.bodyLimit = options.bodyLimit ?? 1024 * 1024;
+    this.addBuiltins();
+  }
+
+  /**
+   * Adds an endpoint `POST /<name>`. Input is validated with the task's input schema (422 when
+   * invalid) and output checked with its output schema.
+   * @example
+   * this.addEndpoint("echo", ({ message }) => ({ echoed: message }), echoTask);
+   * this.addEndpoint(echoTask, ({ message }) => ({ echoed: message })); // name from the task
+   */
+  addEndpoint<T extends AnyTask>(task: T, handler: Handler<T>, options?: EndpointOptions): this;
+  addEndpoint<T extends AnyTask>(
+    name: string,
+    handler: Handler<T>,
+    task?: T,
+    options?: EndpointOptions,
+  ): this;
+  addEndpoint(
+    nameOrTask: string | AnyTask,
+    handler: Handler<AnyTask>,
+    taskOrOptions?: AnyTask | EndpointOptions,
+    maybeOptions?: EndpointOptions,
+  ): this {
+    const byTask = typeof nameOrTask !== "string";
+    const task = byTask ? nameOrTask : (taskOrOptions as AnyTask | undefined);
+    const options = (byTask ? taskOrOptions : maybeOptions) as EndpointOptions | undefined;
+    const name = byTask ? nameOrTask.name : nameOrTask;
+    if (this.fastify)
+      throw new DefinitionError(`Cannot add endpoint "${name}" after serving started`);
+    assertNewEndpoint(name, this.registered);
+    if (typeof handler !== "function") {
+      throw new DefinitionError(`Endpoint "${name}" needs a handler function`);
+    }
+    const methods = normalizeMethods(name, options?.methods);
+    this.registered.set(name, { name, task, handler, methods, builtin: false });
+    return this;
+  }
+
+  /** Every endpoint's wire description, keyed by name (built-ins included). */
+  describeEndpoints(): Record<string, EndpointDescriptor> {
+    const out: Record<string, EndpointDescriptor> = {};
+    for (const endpoint of this.registered.values())
+      out[endpoint.name] = describeEndpoint(endpoint);
+    return out;
+  }
+
+  /** The fastify app (built on first access): add plugins or use `inject()` in tests. */
+  get app(): FastifyInstance {
+    this.fastify ??= this.buildApp();
+    return this.fastify;
+  }
+
+  /**
+   * Serves this service in the current process on `host:port` (127.0.0.1 and a free port by
+   * default). Its `shutdown` endpoint closes this server and nothing else.
+   */
+  async serve(options: ServeOptions = {}): Promise<ServedService> {
+    const served = await listen(this, options);
+    this.url = served.url;
+    this.shutdownHook ??= () => void served.close();
+    return served;
+  }
+
+  /** Called by the host (serve or launcher) when the `shutdown` endpoint is called. */
+  onShutdownRequest(hook: () => void): void {
+    this.shutdownHook = hook;
+  }
+
+  /** Releases what the service holds; subclasses extend it (called when the server closes). */
+  close(): Promise<void> {
+    this.state = "Stopping";
+    return Promise.resolve();
+  }
+
+  /**
+   * Launches this service in its own process and resolves with a typed client once it answers
+   * `status` with Available.
+   * @example
+   * const echo = await EchoService.launch({ url: "http://127.0.0.1:8080" });
+   */
+  static async launch<S extends ServiceClass>(
+    this: S,
+    options: LaunchOptions = {},
+  ): Promise<ClientOf<S>> {
+    const launched = await launchService(this, options);
+    try {
+      return (await (this as unknown as typeof Service).createClient({
+        url: launched.url,
+        process: launched.process,
+      })) as ClientOf<S>;
+    } catch (error) {
+      await launched.process.stop(2_000);
+      throw error;
+    }
+  }
+
+  /**
+   * Connects to a running service; rejects with `ServiceUnavailableError` when nothing answers.
+   * A class with `static tasks` gets a typed client without any extra call; `Service.connect`
+   * builds its methods from the service's `detailed_endpoints`.
+   */
+  static async connect<S extends ServiceClass>(
+    this: S,
+    url: string | URL,
+    options: ConnectOptions = {},
+  ): Promise<ClientOf<S>> {
+    const self = this as unknown as typeof Service;
+    await assertAvailable(url, options);
+    return (await self.createClient({ ...options, url })) as ClientOf<S>;
+  }
+
+  /** Builds the client of this class; gateways override it. */
+  protected static async createClient(init: ClientInit): Promise<unknown> {
+    if (Object.keys(this.tasks).length === 0) return createDiscoveredClient(init);
+    return createServiceClient(init, this.tasks);
+  }
+
+  /** Extra details reported in `heartbeat` (null by default). */
+  protected heartbeatDetails(): unknown {
+    return null;
+  }
+
+  /** Handles a raw request before routing; the gateway forwards app traffic here. */
+  protected handleRaw(_req: IncomingMessage, _res: ServerResponse): boolean {
+    return false;
+  }
+
+  private buildApp(): FastifyInstance {
+    const declared = (this.constructor as typeof Service).tasks;
+    for (const name of Object.keys(declared)) {
+      if (!this.registered.has(name)) {
+        throw new DefinitionError(
+          `${this.constructor.name} declares task "${name}" in static tasks but adds no endpoint for it`,
+        );
+      }
+    }
+    const title = this.constructor.name;
+    return buildHttpApp({
+      endpoints: () => this.registered.values(),
+      isStopping: () => this.state === "Stopping",
+      openApi: () => buildOpenApi(title, this.description, Object.values(this.describeEndpoints())),
+      docsPage: () => renderDocsPage(title, Object.values(this.describeEndpoints())),
+      handleRaw: (req, res) => this.handleRaw(req, res),
+      logger: this.logger,
+      bodyLimit: this.bodyLimit,
+    });
+  }
+
+  private addBuiltins(): void {
+    const add = (name: keyof typeof builtinTasks, handler: Handler<AnyTask>): void => {
+      this.registered.set(name, {
+        name,
+        task: builtinTasks[name],
+        handler,
+        methods: ["GET", "POST"],
+        builtin: true,
+      });
+    };
+    add("endpoints", () => ({ endpoints: [...this.registered.keys()] }));
+    add("detailed_endpoints", () => ({ endpoints: this.describeEndpoints() }));
+    add("status", () => ({ status: this.state }));
+    add("heartbeat", () => ({
+      heartbeat: {
+        status: this.state,
+        server_id: this.id,
+        message: "Heartbeat check successful.",
+        details: this.heartbeatDetails() ?? null,
+      },
+    }));
+    add("server_id", () => ({ server_id: this.id }));
+    add("class_name", () => ({ class_name: this.constructor.name }));
+    add("pid_file", () => ({ pid_file: this.pidFile }));
+    add("shutdown", () => {
+      this.state = "Stopping";
+      // Stop only after the reply is out; never signal any other process (the seed killed its parent).
+      setImmediate(() => this.shutdownHook?.());
+      return { shutdown: true };
+    });
+  }
+}
+
+function normalizeMethods(name: string, methods: HttpMethod[] | undefined): HttpMethod[] {
+  const list = methods ?? ["POST"];
+  const valid = new Set<HttpMethod>(["GET", "POST", "PUT", "DELETE", "PATCH"]);
+  if (list.length === 0 || list.some((m) => !valid.has(m))) {
+    throw new DefinitionError(`Endpoint "${name}": methods must be among ${[...valid].join(", ")}`);
+  }
+  return [...new Set(list)];
+}
+
+function envLogger(): boolean | Record<string, unknown> {
+  const level = process.env.PORTICO_LOG_LEVEL;
+  return level ? { level } : false;
+}
+
+/** Rejects with `ServiceUnavailableError` unless a Portico service answers Available at `url`. */
+export async function assertAvailable(
+  url: string | URL,
+  options: ConnectOptions = {},
+): Promise<void> {
+  const probe = createServiceClient({ url, timeout: options.timeout ?? 5_000 }, {});
+  try {
+    const { status } = await probe.status();
+    if (status !== "Available") {
+      throw new ServiceUnavailableError(`Service at ${probe.url} is ${status}`, {
+        data: { status },
+      });
+    }
+  } catch (error) {
+    if (error instanceof ServiceUnavailableError) throw error;
+    throw new ServiceUnavailableError(`No Portico service answers at ${probe.url}`, {
+      cause: error,
+    });
+  } finally {
+    await probe.close();
+  }
+}
