@@ -1,0 +1,63 @@
+/**
+ * Disposable test fixtures: real servers on 127.0.0.1 with free ports, closed by `await using`.
+ */
+import { execFileSync } from "node:child_process";
+import { Gateway } from "../../src/gateway/gateway.js";
+import type { GatewayOptions } from "../../src/gateway/gateway.js";
+import { EchoService } from "../../src/samples/echo-service.js";
+import type { Service, ServiceOptions } from "../../src/service/service.js";
+import type { ServedService } from "../../src/service/serve.js";
+
+/** A served service plus its instance. */
+export interface Running<S extends Service> extends ServedService {
+  service: S;
+}
+
+/** Serves `service` on a free loopback port. */
+export async function serveOn<S extends Service>(service: S): Promise<Running<S>> {
+  const served = await service.serve({ host: "127.0.0.1", port: 0 });
+  return Object.assign(served, { service });
+}
+
+/** An EchoService served in-process. */
+export function startEcho(options?: ServiceOptions): Promise<Running<EchoService>> {
+  return serveOn(new EchoService(options));
+}
+
+/** A Gateway served in-process. */
+export function startGateway(options?: GatewayOptions): Promise<Running<Gateway>> {
+  return serveOn(new Gateway(options));
+}
+
+/** PIDs of the live child processes of `pid` (Linux `ps`). */
+export function childPids(pid = process.pid): number[] {
+  try {
+    const out = execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" });
+    return out
+      .split("\n")
+      .map((l) => Number(l.trim()))
+      .filter((n) => n > 0);
+  } catch {
+    return []; // ps exits 1 when there are none
+  }
+}
+
+/** True while a process with this pid exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `check` every 25 ms until it returns true or `ms` pass. */
+export async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return false;
+}
