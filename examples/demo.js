@@ -1,0 +1,95 @@
+// The main job, end to end: a service and a gateway as processes, clients calling through it.
+// Run with `npm run demo` (it builds first). Everything it starts, it stops.
+import { Gateway } from "portico";
+import { EchoService } from "portico/samples";
+
+const started = Date.now();
+const step = (text) => console.log(`[${String(Date.now() - started).padStart(5)} ms] ${text}`);
+const launched = [];
+const connected = [];
+
+async function main() {
+  step("Launching EchoService in its own process...");
+  const echo = await EchoService.launch();
+  launched.push(echo);
+  step(`  EchoService is Available at ${echo.url} (pid file ${await echo.pidFile()})`);
+  step(
+    `  direct call: echo.echo({ message: "hi" }) -> ${JSON.stringify(await echo.echo({ message: "hi" }))}`,
+  );
+
+  step("Launching a Gateway in its own process...");
+  const gw1 = await Gateway.launch();
+  launched.push(gw1);
+  step(`  Gateway is Available at ${gw1.url}`);
+
+  step('gw1.registerApp("echoer", echo.url, echo): registered with a typed client');
+  await gw1.registerApp("echoer", echo.url, echo);
+  step(
+    `  gw1.echoer.echo(...) -> ${JSON.stringify(await gw1.echoer.echo({ message: "Hello, world!" }))}`,
+  );
+
+  step("Connecting a second gateway client, gw2 (it loads the registered apps)...");
+  const gw2 = await Gateway.connect(gw1.url);
+  connected.push(gw2);
+  step(`  gw2 sees: ${(await gw2.listApps()).join(", ")}`);
+  step(
+    `  gw2.echoer.echo(...) -> ${JSON.stringify(await gw2.echoer.echo({ message: "Hello world, too!" }))}`,
+  );
+
+  step(
+    "Launching a second EchoService and registering it as 'late' AFTER gw2 connected, without a client...",
+  );
+  const late = await EchoService.launch();
+  launched.push(late);
+  const info = await gw1.registerApp("late", late.url);
+  step(`  the gateway discovered its endpoints itself: ${Object.keys(info.endpoints).join(", ")}`);
+  step("  gw2 has never heard of 'late': its first call refreshes once, then calls");
+  step(
+    `  gw2.late.echo(...) -> ${JSON.stringify(await gw2.late.echo({ message: "still works" }))}`,
+  );
+  const typed = gw2.app("late"); // gw2.app<typeof EchoService>("late") in TypeScript
+  step(
+    `  gw2.app("late").echo(...) -> ${JSON.stringify(await typed.echo({ message: "typed too" }))}`,
+  );
+
+  step("Bad input gets a typed error and nothing is sent:");
+  await expectError(() => gw2.late.echo({ message: 42 }), "  gw2.late.echo({ message: 42 })");
+  await expectError(() => gw2.nobody.echo({ message: "x" }), "  gw2.nobody.echo(...)");
+
+  step("Unregistering 'late' through gw1: it disappears for gw2 as well");
+  await gw1.unregisterApp("late");
+  await expectError(() => gw2.late.echo({ message: "gone?" }), "  gw2.late.echo(...)");
+  step(`  gw2.listApps() -> ${JSON.stringify(await gw2.listApps())}`);
+
+  step("Shutting everything down...");
+  await shutdownAll();
+  step("Done: every process stopped.");
+}
+
+async function expectError(call, label) {
+  try {
+    await call();
+    throw new Error(`${label} should have failed`);
+  } catch (error) {
+    if (!error.code) throw error;
+    step(`${label} -> ${error.name} ${error.code}`);
+  }
+}
+
+async function shutdownAll() {
+  // Launched clients stop their process (and wait for it); connected ones just close their sockets.
+  for (const client of connected.splice(0)) await client.close();
+  for (const client of launched.splice(0).reverse()) {
+    try {
+      await client.shutdown();
+    } catch (error) {
+      console.error(`could not stop ${client.url}: ${error.code ?? ""} ${error.message}`);
+    }
+  }
+}
+
+main().catch(async (error) => {
+  console.error(`demo failed: ${error.code ?? ""} ${error.stack ?? error}`);
+  await shutdownAll();
+  process.exitCode = 1;
+});
