@@ -40,10 +40,15 @@ export type AnyTask = Task<z.ZodType | undefined, z.ZodType | undefined>;
 /** A record of tasks keyed by endpoint name: the contract of a whole service. */
 export type TaskRecord = Record<string, AnyTask>;
 
-/** What a caller passes to the endpoint of `T` (`undefined` when the task has no input). */
-export type InferInput<T extends AnyTask> = T["input"] extends z.ZodType
-  ? z.input<T["input"]>
-  : undefined;
+/**
+ * What a caller passes to the endpoint of `T`: `undefined` when the task has no input, `unknown`
+ * when its schema is not known statically (untyped clients).
+ */
+export type InferInput<T extends AnyTask> = [T["input"]] extends [undefined]
+  ? undefined
+  : T["input"] extends z.ZodType
+    ? z.input<T["input"]>
+    : unknown;
 
 /** What the endpoint of `T` resolves to (`unknown` when the task declares no output). */
 export type InferOutput<T extends AnyTask> = T["output"] extends z.ZodType
@@ -51,9 +56,11 @@ export type InferOutput<T extends AnyTask> = T["output"] extends z.ZodType
   : unknown;
 
 /** What a handler of `T` receives: the parsed input, with defaults applied. */
-export type InferHandlerInput<T extends AnyTask> = T["input"] extends z.ZodType
-  ? z.output<T["input"]>
-  : undefined;
+export type InferHandlerInput<T extends AnyTask> = [T["input"]] extends [undefined]
+  ? undefined
+  : T["input"] extends z.ZodType
+    ? z.output<T["input"]>
+    : unknown;
 
 /** What a handler of `T` may return (zod's input view of the output schema). */
 export type InferHandlerOutput<T extends AnyTask> = T["output"] extends z.ZodType

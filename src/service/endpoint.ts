@@ -22,6 +22,9 @@ export type Handler<T extends AnyTask> = (
   context: HandlerContext,
 ) => InferHandlerOutput<T> | Promise<InferHandlerOutput<T>>;
 
+/** A handler of any task, as the service stores it. */
+export type AnyHandler = (input: never, context: HandlerContext) => unknown;
+
 /** Per-endpoint options. */
 export interface EndpointOptions {
   /** HTTP methods the endpoint answers (default `["POST"]`). */
@@ -32,7 +35,7 @@ export interface EndpointOptions {
 export interface RegisteredEndpoint {
   name: string;
   task: AnyTask | undefined;
-  handler: Handler<AnyTask>;
+  handler: AnyHandler;
   methods: HttpMethod[];
   builtin: boolean;
 }

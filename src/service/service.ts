@@ -17,7 +17,7 @@ import type { GatewayClient } from "../gateway/gateway-client.js";
 import { launchService } from "../launcher/launch.js";
 import type { LaunchOptions } from "../launcher/launch.js";
 import { assertNewEndpoint, describeEndpoint } from "./endpoint.js";
-import type { EndpointOptions, Handler, RegisteredEndpoint } from "./endpoint.js";
+import type { AnyHandler, EndpointOptions, Handler, RegisteredEndpoint } from "./endpoint.js";
 import { buildHttpApp } from "./http-app.js";
 import { buildOpenApi, renderDocsPage } from "./openapi.js";
 import { listen } from "./serve.js";
@@ -98,7 +98,7 @@ export class Service {
   ): this;
   addEndpoint(
     nameOrTask: string | AnyTask,
-    handler: Handler<AnyTask>,
+    handler: AnyHandler,
     taskOrOptions?: AnyTask | EndpointOptions,
     maybeOptions?: EndpointOptions,
   ): this {
