@@ -8,7 +8,11 @@ export default defineConfig({
     // Real servers and child processes: keep files in separate workers but cap parallelism for a 2-core machine.
     pool: "forks",
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    typecheck: { enabled: true, include: ["test/types/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
+    typecheck: {
+      enabled: true,
+      include: ["test/types/**/*.test-d.ts"],
+      tsconfig: "./tsconfig.json",
+    },
     coverage: {
       provider: "v8",
       include: ["src/**/*.ts"],

@@ -4,7 +4,7 @@
  */
 import type { EndpointDescriptor } from "../contract/endpoint.js";
 import type { TaskRecord } from "../contract/task.js";
-import { zodValidator } from "../contract/validator.js";
+import { zodRequestValidator, zodValidator } from "../contract/validator.js";
 import { DefinitionError } from "../errors.js";
 import { ConnectionManager } from "./connection-manager.js";
 import type { ClientInit } from "./connection-manager.js";
@@ -16,13 +16,20 @@ import type { ServiceClient } from "./types.js";
 /** Typed clients keep their endpoint specs here so a gateway client can reuse their zod schemas. */
 export const ENDPOINT_SPECS: unique symbol = Symbol.for("portico.endpointSpecs");
 
-/** Names no endpoint may take: they are members of every client. */
+/**
+ * Names no endpoint may take: they are members of every client, its instance fields included
+ * (a test keeps this list in step with the class), or of every object (`toString`, `__proto__`).
+ */
 export const RESERVED_CLIENT_MEMBERS: ReadonlySet<string> = new Set([
   ...collectMembers(ConnectionManager.prototype),
+  ...Object.getOwnPropertyNames(Object.prototype),
   "url",
+  "name", // app proxies expose the app's name under it
   "transport",
+  "ownsTransport",
+  "managed",
+  "builtins",
   "then",
-  "constructor",
 ]);
 
 function collectMembers(proto: object): string[] {
@@ -35,7 +42,7 @@ export function specsFromTasks(tasks: TaskRecord): EndpointSpec[] {
     name,
     path: `/${name}`,
     method: "POST",
-    input: task.input ? zodValidator(task.input) : undefined,
+    input: task.input ? zodRequestValidator(task.input) : undefined,
     output: task.output ? zodValidator(task.output) : undefined,
   }));
 }

@@ -1,7 +1,7 @@
 /**
- * Validators for JSON Schemas received over the wire (ajv, draft 2020-12 as zod emits). Options
- * are chosen so that a wire-schema proxy returns the same shape as a zod-typed one: defaults
- * filled in, keys the output schema does not allow removed.
+ * Validators for JSON Schemas received over the wire (ajv, draft 2020-12 as zod emits). They
+ * return the same shape as a zod-typed client: defaults filled in, keys a closed object schema
+ * does not list removed.
  */
 import { Ajv2020 } from "ajv/dist/2020.js";
 import type { ErrorObject, ValidateFunction } from "ajv";
@@ -19,12 +19,9 @@ const compiled = new Map<string, ValidateFunction>();
 
 function instance(): Ajv2020 {
   if (!ajv) {
-    ajv = new Ajv2020({
-      strict: false,
-      allErrors: true,
-      useDefaults: true,
-      removeAdditional: true,
-    });
+    // No `removeAdditional`: ajv strips inside every anyOf/oneOf branch it tries, even the ones
+    // it rejects, which broke valid union values. `stripUnknownKeys` does that job instead.
+    ajv = new Ajv2020({ strict: false, allErrors: true, useDefaults: true });
     (addFormats as unknown as (a: Ajv2020) => void)(ajv);
   }
   return ajv;
@@ -47,10 +44,38 @@ export function jsonSchemaValidator(schema: JsonSchema): Validator {
   let validate: ValidateFunction | undefined;
   return (value) => {
     validate ??= compile(schema);
-    const copy = structuredClone(value); // ajv fills defaults in place: never touch the caller's object
+    // ajv fills defaults in place: work on a copy, never on the caller's object.
+    const copy = stripUnknownKeys(schema, structuredClone(value));
     if (validate(copy)) return { ok: true, value: copy };
     return { ok: false, issues: (validate.errors ?? []).map(toIssue) };
   };
+}
+
+type Json = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Removes the keys a closed object schema (`additionalProperties: false`) does not list, as a zod
+ * object strips unknown keys. Follows properties, `additionalProperties` and `items`; values under
+ * anyOf/oneOf are left whole (which branch applies is the validator's call).
+ */
+function stripUnknownKeys(schema: unknown, value: unknown): unknown {
+  if (!isRecord(schema)) return value;
+  if (Array.isArray(value)) {
+    return isRecord(schema.items) ? value.map((v) => stripUnknownKeys(schema.items, v)) : value;
+  }
+  const rest = schema.additionalProperties;
+  if (!isRecord(value) || (!isRecord(schema.properties) && !isRecord(rest))) return value;
+  const properties = isRecord(schema.properties) ? schema.properties : {};
+  const out: Json = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (Object.hasOwn(properties, key)) out[key] = stripUnknownKeys(properties[key], v);
+    else if (rest !== false) out[key] = stripUnknownKeys(rest, v);
+  }
+  return out;
 }
 
 function toIssue(error: ErrorObject): { path: (string | number)[]; message: string; code: string } {

@@ -2,6 +2,7 @@
  * HTTP transport of every client: one keep-alive undici Pool per origin, JSON in and out, and
  * the mapping of transport failures and error replies onto the error catalogue.
  */
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { Pool } from "undici";
 import type { Dispatcher } from "undici";
 import {
@@ -116,7 +117,11 @@ export class HttpTransport {
         body,
         signal: controller.signal,
       });
-      return { status: res.statusCode, headers: res.headers, body: await readBody(res) };
+      const replyBody = await readBody(res);
+      // undici hands the socket back to the pool one event-loop turn after the reply: wait for
+      // it, or the caller's next call finds the socket busy and the pool opens another one.
+      await nextTurn();
+      return { status: res.statusCode, headers: res.headers, body: replyBody };
     } catch (error) {
       throw this.mapError(error, `${method} ${this.url}${path}`, timeout);
     } finally {
@@ -143,6 +148,10 @@ export class HttpTransport {
     if (this.closed) return;
     this.closed = true;
     await this.pool.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   private mapError(error: unknown, what: string, timeout: number): PorticoError {

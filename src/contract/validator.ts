@@ -3,7 +3,7 @@
  * received over the wire (checked with ajv in `client/`). Callers get the same result shape,
  * so proxies behave the same whichever source their schemas came from.
  */
-import type { z } from "zod";
+import { z } from "zod";
 import type { ValidationIssue } from "../errors.js";
 
 /** Outcome of a validation: the parsed value (defaults applied, unknown keys stripped) or issues. */
@@ -26,6 +26,28 @@ export function zodValidator(schema: z.ZodType): Validator {
         code: issue.code,
       })),
     };
+  };
+}
+
+/**
+ * A validator for what a client sends: checks with zod, then yields the value in the schema's
+ * input view (defaults filled, unknown keys dropped) via `z.encode`, so the server's own parse
+ * accepts it. The parsed value itself would not do: a transform applied here would be applied
+ * again by the server. When the schema cannot be encoded back (a one-way transform), the
+ * caller's value goes out as written, and the validator stops trying for later calls.
+ */
+export function zodRequestValidator(schema: z.ZodType): Validator {
+  const validate = zodValidator(schema);
+  let encodable = true;
+  return (value) => {
+    const result = validate(value);
+    if (!result.ok || !encodable) return result.ok ? { ok: true, value } : result;
+    try {
+      return { ok: true, value: z.encode(schema, result.value) };
+    } catch {
+      encodable = false;
+      return { ok: true, value };
+    }
   };
 }
 

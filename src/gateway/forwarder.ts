@@ -5,6 +5,7 @@
  * framework routing.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import { EventEmitter } from "node:events";
 import { pipeline } from "node:stream";
 import { Pool } from "undici";
 import type { Dispatcher } from "undici";
@@ -72,13 +73,6 @@ export class Forwarder {
     if (route) void route.pool.close();
   }
 
-  /** The pool of an app (used for discovery, so it shares the warm connections). */
-  request(name: string, options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
-    const route = this.routes.get(name);
-    if (!route) throw new AppNotRegisteredError(`App "${name}" is not registered`);
-    return route.pool.request({ ...options, path: route.basePath + options.path });
-  }
-
   /**
    * Handles `req` when its first path segment names an app, or when it has two or more segments
    * (an unknown app then gets 404 APP_NOT_REGISTERED). Returns false to let the service route it.
@@ -116,25 +110,60 @@ export class Forwarder {
     const method = req.method as Dispatcher.HttpMethod;
     const headers = requestHeaders(req);
     const length = Number(req.headers["content-length"] ?? NaN);
+    // A caller that goes away cancels the upstream request: otherwise it would hold one of the
+    // app's pooled sockets until upstreamTimeout, queueing the callers behind it.
+    const caller = callerOf(req);
     const send = (body: Dispatcher.DispatchOptions["body"]): void => {
+      if (caller.aborted) return;
       route.pool
         .request({
           method,
           path,
           headers,
           body,
+          signal: caller,
           headersTimeout: this.options.upstreamTimeout,
           bodyTimeout: this.options.upstreamTimeout,
         })
         .then(
           (upstream) => reply(res, upstream),
-          (error) => sendError(res, upstreamError(error, route.url)),
+          (error) => {
+            if (caller.aborted) return; // nobody is left to answer
+            sendError(res, upstreamError(error, route.url, this.options.upstreamTimeout));
+          },
         );
     };
     if (method === "GET" || method === "HEAD" || length === 0) return send(null);
     if (length <= BUFFER_LIMIT) return bufferBody(req, send);
     send(req);
   }
+}
+
+/**
+ * Aborts when the caller's connection closes: an HTTP/1.1 caller gives up only by closing it. One
+ * per connection, shared by its keep-alive requests (undici takes an EventEmitter as a signal),
+ * because an AbortController and a listener per request cost several percent of throughput.
+ */
+class CallerGone extends EventEmitter {
+  aborted = false;
+
+  abort(): void {
+    this.aborted = true;
+    this.emit("abort");
+  }
+}
+
+const CALLER = Symbol("portico.caller");
+
+function callerOf(req: IncomingMessage): CallerGone {
+  const socket = req.socket as IncomingMessage["socket"] & { [CALLER]?: CallerGone };
+  let caller = socket[CALLER];
+  if (!caller) {
+    const created = new CallerGone();
+    socket[CALLER] = caller = created;
+    socket.once("close", () => created.abort());
+  }
+  return caller;
 }
 
 function bufferBody(req: IncomingMessage, send: (body: Buffer) => void): void {
@@ -158,26 +187,34 @@ function requestHeaders(req: IncomingMessage): Record<string, string | string[]>
   return out;
 }
 
-function connectionTokens(headers: IncomingHttpHeaders): Set<string> | undefined {
+/** Header names listed in `Connection` (RFC 9110 §7.6.1): they concern this hop only. */
+function connectionTokens(
+  headers: IncomingHttpHeaders | Dispatcher.ResponseData["headers"],
+): Set<string> | undefined {
   const value = headers.connection;
   if (!value || value === "keep-alive" || value === "close") return undefined;
-  return new Set(value.split(",").map((t) => t.trim().toLowerCase()));
+  const list = Array.isArray(value) ? value.join(",") : value;
+  return new Set(list.split(",").map((t) => t.trim().toLowerCase()));
 }
 
 function reply(res: ServerResponse, upstream: Dispatcher.ResponseData): void {
   const headers: Record<string, string | string[]> = {};
+  const listed = connectionTokens(upstream.headers);
   for (const key in upstream.headers) {
     const value = upstream.headers[key];
-    if (value !== undefined && !HOP_BY_HOP.has(key)) headers[key] = value;
+    if (value !== undefined && !HOP_BY_HOP.has(key) && !listed?.has(key)) headers[key] = value;
   }
   res.writeHead(upstream.statusCode, headers);
   pipeline(upstream.body, res, () => undefined);
 }
 
-function upstreamError(error: unknown, url: string): PorticoError {
+function upstreamError(error: unknown, url: string, timeout: number): PorticoError {
   const code = (error as { code?: string }).code;
   if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
-    return new UpstreamTimeoutError(`App at ${url} did not answer in time`, { cause: error });
+    return new UpstreamTimeoutError(`App at ${url} did not answer within ${timeout} ms`, {
+      cause: error,
+      data: { url, timeout },
+    });
   }
   return new UpstreamUnreachableError(`App at ${url} is unreachable: ${(error as Error).message}`, {
     cause: error,

@@ -29,10 +29,19 @@ interface AppEntry {
   functions: Map<string, EndpointFunction>;
 }
 
+/** Specs lent by a typed client at registration; they describe the app at `url` only. */
+interface LocalSpecs {
+  url: string;
+  specs: EndpointSpec[];
+}
+
+/** What `registerApp` resolves with: the app as stored, and whether its schemas were fetched. */
+type RegisteredApp = AppInfo & { discovered: boolean };
+
 /** Members of a gateway client besides the service lifecycle methods. */
 export interface GatewayClientMembers {
   /** Registers `name` at `url`; a typed `client` lends its zod schemas to this client's proxy. */
-  registerApp(name: string, url: string | URL, client?: ConnectionManager): Promise<AppInfo>;
+  registerApp(name: string, url: string | URL, client?: ConnectionManager): Promise<RegisteredApp>;
   /** Removes an app from the gateway (for every client). */
   unregisterApp(name: string): Promise<void>;
   /** Every app the gateway knows, with schemas; also refreshes this client's view. */
@@ -56,7 +65,7 @@ export type GatewayClient<TTasks extends TaskRecord = typeof gatewayTasks> = Ser
 class GatewayConnection extends ConnectionManager implements GatewayClientMembers, AppInvoker {
   private readonly apps = new Map<string, AppEntry>();
   private readonly proxies = new Map<string, AppClient>();
-  private readonly localSpecs = new Map<string, EndpointSpec[]>();
+  private readonly localSpecs = new Map<string, LocalSpecs>();
   private inflight: Promise<AppInfo[]> | undefined;
   private readonly gateway: Record<keyof typeof gatewayTasks, EndpointFunction>;
 
@@ -68,12 +77,18 @@ class GatewayConnection extends ConnectionManager implements GatewayClientMember
     ) as Record<keyof typeof gatewayTasks, EndpointFunction>;
   }
 
-  async registerApp(name: string, url: string | URL, client?: ConnectionManager): Promise<AppInfo> {
+  async registerApp(
+    name: string,
+    url: string | URL,
+    client?: ConnectionManager,
+  ): Promise<RegisteredApp> {
     assertAppName(name);
-    const info = (await this.gateway.register_app({ name, url: String(url) })) as AppInfo;
+    const info = (await this.gateway.register_app({ name, url: String(url) })) as RegisteredApp;
     const local = (client as { [ENDPOINT_SPECS]?: EndpointSpec[] } | undefined)?.[ENDPOINT_SPECS];
-    if (local) this.localSpecs.set(name, local);
+    if (local) this.localSpecs.set(name, { url: info.url, specs: local });
     else this.localSpecs.delete(name);
+    // Rebuild the entry even when the gateway's info is unchanged: the specs source may have.
+    this.apps.delete(name);
     this.store(info);
     return info;
   }
@@ -190,8 +205,14 @@ class GatewayConnection extends ConnectionManager implements GatewayClientMember
   private store(info: AppInfo): void {
     const current = this.apps.get(info.name);
     if (current && JSON.stringify(current.info) === JSON.stringify(info)) return;
-    const local = this.localSpecs.get(info.name);
-    const specs = new Map((local ?? specsFromDescriptors(info.endpoints)).map((s) => [s.name, s]));
+    let local = this.localSpecs.get(info.name);
+    if (local && local.url !== info.url) {
+      // Re-registered elsewhere at another URL: the typed client describes some other app.
+      this.localSpecs.delete(info.name);
+      local = undefined;
+    }
+    const list = local?.specs ?? specsFromDescriptors(info.endpoints);
+    const specs = new Map(list.map((s) => [s.name, s]));
     this.apps.set(info.name, { info, specs, functions: new Map() });
   }
 

@@ -4,15 +4,15 @@
  * other requests), so every client can build a full proxy without the registering client's help.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { request } from "undici";
 import type { EndpointDescriptor } from "../contract/endpoint.js";
 import { BUILTIN_WIRE_NAMES } from "../client/create-client.js";
 import type { ClientInit } from "../client/connection-manager.js";
-import { AppNotRegisteredError, InvalidOptionsError } from "../errors.js";
-import type { LaunchOptions } from "../launcher/launch.js";
+import { AppNotRegisteredError, ServiceStoppingError } from "../errors.js";
 import { MemoryRegistry } from "../registry/memory-registry.js";
 import type { AppRecord, Registry } from "../registry/registry.js";
 import { Service } from "../service/service.js";
-import type { ClientOf, ServiceClass, ServiceOptions } from "../service/service.js";
+import type { ServiceOptions } from "../service/service.js";
 import type { ServeOptions, ServedService } from "../service/serve.js";
 import { assertAppName, normalizeAppUrl } from "./app-name.js";
 import { Forwarder } from "./forwarder.js";
@@ -24,7 +24,10 @@ import type { AppInfo } from "./tasks.js";
 export interface GatewayOptions extends ServiceOptions {
   /** Where registrations are kept (in memory by default). */
   registry?: Registry;
-  /** Milliseconds an app may take to answer a forwarded call before 504 (30 s). */
+  /**
+   * Milliseconds an app may take to send a forwarded reply's headers, and between its body chunks,
+   * before 504 (30 s). undici checks these with coarse timers: expect up to about a second more.
+   */
   upstreamTimeout?: number;
   /** Milliseconds to fetch an app's `detailed_endpoints` at registration (5 s). */
   discoveryTimeout?: number;
@@ -43,6 +46,10 @@ export class Gateway extends Service {
   private readonly apps = new Map<string, AppRecord>();
   private readonly discoveryTimeout: number;
   private listCache: AppInfo[] | undefined;
+  /** The latest registration of each name still discovering; an older one finishing later is dropped. */
+  private readonly pending = new Map<string, object>();
+  /** Registry writes, one after another, in the order they were committed in memory. */
+  private writes: Promise<unknown> = Promise.resolve();
 
   constructor(options: GatewayOptions = {}) {
     super(options);
@@ -58,28 +65,39 @@ export class Gateway extends Service {
     this.addEndpoint(gatewayTasks.list_apps_with_schemas, () => ({ apps: this.appList() }));
   }
 
-  /** Registers (or replaces) an app and discovers its endpoints. */
+  /**
+   * Registers (or replaces) an app and discovers its endpoints. Route and record change together,
+   * once discovery is done; when a later registration or unregistration of the same name started
+   * meanwhile, that later one decides and this one changes nothing.
+   */
   async registerApp(name: string, url: string): Promise<AppInfo & { discovered: boolean }> {
     assertAppName(name);
     const normalized = normalizeAppUrl(url);
-    this.forwarder.set(name, normalized);
-    const endpoints = await this.discover(name);
+    const ticket = {};
+    this.pending.set(name, ticket);
+    const endpoints = await this.discover(normalized);
     const record: AppRecord = { name, url: normalized, endpoints: endpoints ?? {} };
-    await this.registry.put(record);
-    this.apps.set(name, record);
-    this.listCache = undefined;
+    if (this.pending.get(name) === ticket) {
+      this.pending.delete(name);
+      if (this.state === "Stopping") throw new ServiceStoppingError("The gateway is shutting down");
+      this.forwarder.set(name, normalized);
+      this.apps.set(name, record);
+      this.listCache = undefined;
+      await this.persist(() => this.registry.put(record));
+    }
     return { ...record, discovered: endpoints !== undefined };
   }
 
-  /** Removes an app; its route disappears at once. */
+  /** Removes an app; its route disappears at once, and registrations of it in progress are dropped. */
   async unregisterApp(name: string): Promise<{ name: string; removed: boolean }> {
     if (!this.apps.has(name)) {
       throw new AppNotRegisteredError(`App "${name}" is not registered`, { data: { name } });
     }
+    this.pending.delete(name);
     this.apps.delete(name);
     this.listCache = undefined;
     this.forwarder.delete(name);
-    await this.registry.delete(name);
+    await this.persist(() => this.registry.delete(name));
     return { name, removed: true };
   }
 
@@ -99,22 +117,6 @@ export class Gateway extends Service {
     await this.registry.close?.();
   }
 
-  /**
-   * Launches a gateway process. One worker only: registrations live in that process's memory
-   * until a shared registry backend is configured.
-   */
-  static override async launch<S extends ServiceClass>(
-    this: S,
-    options: LaunchOptions = {},
-  ): Promise<ClientOf<S>> {
-    if ((options.numWorkers ?? 1) > 1) {
-      throw new InvalidOptionsError(
-        "A Gateway with the in-memory registry runs in one process: numWorkers must be 1",
-      );
-    }
-    return super.launch.call(this, options) as Promise<ClientOf<S>>;
-  }
-
   protected static override async createClient(init: ClientInit): Promise<unknown> {
     return createGatewayClient(init);
   }
@@ -131,14 +133,23 @@ export class Gateway extends Service {
     return (this.listCache ??= [...this.apps.values()]);
   }
 
-  /** The app's own endpoints (built-ins left out), or undefined when it cannot say. */
-  private async discover(name: string): Promise<Record<string, EndpointDescriptor> | undefined> {
+  /** Queues a registry write behind the earlier ones, so a remote backend sees them in order. */
+  private persist<T>(write: () => T | Promise<T>): Promise<T> {
+    const done = this.writes.then(write);
+    this.writes = done.catch(() => undefined);
+    return done;
+  }
+
+  /**
+   * The app's own endpoints (built-ins left out), or undefined when it cannot say. One deadline
+   * bounds connecting, headers and body; it never holds up any other request.
+   */
+  private async discover(url: string): Promise<Record<string, EndpointDescriptor> | undefined> {
     try {
-      const res = await this.forwarder.request(name, {
+      const res = await request(`${url}/detailed_endpoints`, {
         method: "POST",
-        path: "/detailed_endpoints",
-        headersTimeout: this.discoveryTimeout,
-        bodyTimeout: this.discoveryTimeout,
+        reset: true, // one-off: leave no idle socket behind
+        signal: AbortSignal.timeout(this.discoveryTimeout),
       });
       const body = (await res.body.json().catch(() => undefined)) as
         { endpoints?: Record<string, EndpointDescriptor> } | undefined;

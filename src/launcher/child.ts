@@ -7,7 +7,7 @@ import cluster from "node:cluster";
 import { rmSync, writeFileSync } from "node:fs";
 import { LaunchError } from "../errors.js";
 import type { Service, ServiceClass } from "../service/service.js";
-import { childConfigSchema } from "./config.js";
+import { WORKERS_READY_MESSAGE, childConfigSchema } from "./config.js";
 import type { ChildConfig } from "./config.js";
 
 const SHUTDOWN_MESSAGE = "portico:shutdown";
@@ -71,14 +71,14 @@ export async function runChild(config: ChildConfig): Promise<void> {
 function runPrimary(config: ChildConfig): void {
   writeFileSync(config.pidFile, String(process.pid));
   let stopping = false;
-  const stop = (): void => {
+  const stop = (exitCode = 0): void => {
     if (stopping) return;
     stopping = true;
     const workers = Object.values(cluster.workers ?? {});
     let left = workers.length;
     const done = (): void => {
       rmSync(config.pidFile, { force: true });
-      process.exit(0);
+      process.exit(exitCode);
     };
     if (left === 0) done();
     for (const worker of workers) {
@@ -87,14 +87,26 @@ function runPrimary(config: ChildConfig): void {
     }
     setTimeout(done, 10_000).unref();
   };
+  let listeners = 0;
   const fork = (): void => {
     const worker = cluster.fork();
+    let listening = false;
+    worker.once("listening", () => {
+      listening = true;
+      // The first worker to listen already answers `status`: tell the launcher when all do.
+      if (++listeners === config.numWorkers) process.send?.(WORKERS_READY_MESSAGE);
+    });
     worker.on("message", (message) => message === SHUTDOWN_MESSAGE && stop());
-    // A worker that dies on its own is replaced, so the group keeps serving.
-    worker.once("exit", () => stopping || fork());
+    worker.once("exit", () => {
+      if (stopping) return;
+      // A worker that dies before it ever listened would die again: the group cannot start, so
+      // fail (the launcher reports it) instead of forking forever. One that served is replaced.
+      if (listening) fork();
+      else stop(1);
+    });
   };
   for (let i = 0; i < config.numWorkers; i++) fork();
-  installStopSignals(stop);
+  installStopSignals(() => stop());
 }
 
 function installStopSignals(stop: () => void): void {

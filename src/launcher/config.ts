@@ -18,3 +18,6 @@ export const childConfigSchema = z.object({
 
 /** The child's configuration. */
 export type ChildConfig = z.infer<typeof childConfigSchema>;
+
+/** IPC message of a primary once every worker listens (one process is ready when it answers). */
+export const WORKERS_READY_MESSAGE = "portico:workers-ready";

@@ -66,6 +66,12 @@ export async function launchService(
   if (!Number.isInteger(numWorkers) || numWorkers < 1 || numWorkers > 64) {
     throw new InvalidOptionsError(`numWorkers must be an integer from 1 to 64, not ${numWorkers}`);
   }
+  if (cls.isGateway && numWorkers > 1) {
+    // Each worker would hold its own in-memory registry: apps would come and go between calls.
+    throw new InvalidOptionsError(
+      `${cls.name} is a Gateway: with the in-memory registry it runs in one process (numWorkers 1)`,
+    );
+  }
   const module = resolveModule(cls, options.module);
   const listenAt = resolveListenAddress(options);
   const port = listenAt.port === 0 ? await findFreePort(listenAt.host) : listenAt.port;
@@ -88,7 +94,13 @@ export async function launchService(
   };
   const child = spawnChild(config, options);
   try {
-    await waitUntilAvailable(url, child, options.timeout ?? 30_000, cls.name);
+    await waitUntilReady({
+      url,
+      child,
+      timeout: options.timeout ?? 30_000,
+      name: cls.name,
+      allWorkers: numWorkers > 1,
+    });
   } catch (error) {
     await child.stop(2_000);
     throw error;
@@ -148,48 +160,69 @@ function spawnChild(config: ChildConfig, options: LaunchOptions): ChildServicePr
   return managed;
 }
 
-async function waitUntilAvailable(
-  url: string,
-  child: ChildServiceProcess,
-  timeout: number,
-  name: string,
-): Promise<void> {
+interface ReadinessCheck {
+  url: string;
+  child: ChildServiceProcess;
+  timeout: number;
+  name: string;
+  /** Several workers: the first to listen answers `status`, so also wait for the primary's word. */
+  allWorkers: boolean;
+}
+
+/** Resolves once `status` answers Available (and, with workers, once every worker listens). */
+async function waitUntilReady({
+  url,
+  child,
+  timeout,
+  name,
+  allWorkers,
+}: ReadinessCheck): Promise<void> {
   const transport = new HttpTransport(url, { connections: 1 });
   const deadline = Date.now() + timeout;
+  let available = false;
   try {
     while (Date.now() < deadline) {
-      if (!child.running) throw exitError(name, url, child);
-      try {
-        const reply = await transport.send("POST", "/status", undefined, { timeout: 1_000 });
-        if ((reply.body as { status?: string } | undefined)?.status === "Available") return;
-      } catch (error) {
-        if (!(error instanceof PorticoError) || !error.retryable) throw error;
-      }
+      if (!child.running) throw await exitError(name, url, child);
+      available ||= await answersAvailable(transport);
+      if (available && (!allWorkers || child.workersReady)) return;
       await Promise.race([new Promise((r) => setTimeout(r, POLL_MS)), child.exited]);
     }
+    const stderr = child.stderrTail();
     throw new LaunchTimeoutError(
-      `${name} did not become Available at ${url} within ${timeout} ms${formatTail(child)}`,
-      { data: { url, stderr: child.stderrTail() } },
+      `${name} did not become Available at ${url} within ${timeout} ms${formatTail(stderr)}`,
+      { data: { url, stderr } },
     );
   } finally {
     await transport.close();
   }
 }
 
-function exitError(name: string, url: string, child: ChildServiceProcess): LaunchError {
+async function answersAvailable(transport: HttpTransport): Promise<boolean> {
+  try {
+    const reply = await transport.send("POST", "/status", undefined, { timeout: 1_000 });
+    return (reply.body as { status?: string } | undefined)?.status === "Available";
+  } catch (error) {
+    if (error instanceof PorticoError && error.retryable) return false;
+    throw error;
+  }
+}
+
+async function exitError(
+  name: string,
+  url: string,
+  child: ChildServiceProcess,
+): Promise<LaunchError> {
   const how = child.exitSignal ? `signal ${child.exitSignal}` : `code ${child.exitCode}`;
+  const stderr = await child.finalStderrTail();
   return new LaunchError(
-    `${name} exited with ${how} before answering at ${url}${formatTail(child)}`,
+    `${name} exited with ${how} before answering at ${url}${formatTail(stderr)}`,
     {
-      data: { url, exitCode: child.exitCode, signal: child.exitSignal, stderr: child.stderrTail() },
+      data: { url, exitCode: child.exitCode, signal: child.exitSignal, stderr },
     },
   );
 }
 
-function formatTail(child: ChildServiceProcess): string {
-  const tail = child
-    .stderrTail()
-    .filter((l) => l.trim() !== "")
-    .slice(-10);
+function formatTail(stderr: string[]): string {
+  const tail = stderr.filter((l) => l.trim() !== "").slice(-10);
   return tail.length ? `; last stderr lines:\n${tail.join("\n")}` : "";
 }

@@ -3,7 +3,9 @@
  * (SIGTERM, then SIGKILL after a grace period), and cleanup when the launching process exits.
  */
 import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import type { ManagedProcess } from "../client/connection-manager.js";
+import { WORKERS_READY_MESSAGE } from "./config.js";
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -23,6 +25,10 @@ export class ChildServiceProcess implements ManagedProcess {
   readonly exited: Promise<void>;
   exitCode: number | null = null;
   exitSignal: NodeJS.Signals | null = null;
+  /** True once a primary has said that all its workers listen. */
+  workersReady = false;
+  /** Resolves when stderr has closed: after `exit`, its last lines may still be on the way. */
+  private readonly stderrClosed: Promise<void>;
   private readonly tail: string[] = [];
   private partial = "";
 
@@ -34,6 +40,15 @@ export class ChildServiceProcess implements ManagedProcess {
     installExitHook();
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (chunk: string) => this.collect(chunk));
+    child.on("message", (message) => {
+      if (message === WORKERS_READY_MESSAGE) this.workersReady = true;
+    });
+    this.stderrClosed = child.stderr
+      ? once(child.stderr, "close").then(
+          () => undefined,
+          () => undefined,
+        )
+      : Promise.resolve();
     this.exited = new Promise((resolve) => {
       child.once("exit", (code, signal) => {
         this.exitCode = code;
@@ -55,6 +70,18 @@ export class ChildServiceProcess implements ManagedProcess {
   /** The last lines the process wrote to stderr. */
   stderrTail(): string[] {
     return this.partial ? [...this.tail, this.partial] : [...this.tail];
+  }
+
+  /**
+   * The last stderr lines of an exited process, once its stderr has closed (Node may emit `exit`
+   * before the last chunks are read). Bounded: a surviving grandchild could hold stderr open.
+   */
+  async finalStderrTail(waitMs = 500): Promise<string[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
+    await Promise.race([this.stderrClosed, limit]);
+    clearTimeout(timer);
+    return this.stderrTail();
   }
 
   /** Lets the launching process exit while this child runs (the child stops when we go). */

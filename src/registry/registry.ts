@@ -8,13 +8,16 @@ import type { AppInfo } from "../gateway/tasks.js";
 /** One registered app. */
 export type AppRecord = AppInfo;
 
-/** Storage of registered apps. Every method may be async so remote backends fit. */
+/**
+ * Storage of registered apps. Every method may be async so remote backends fit. Every backend
+ * passes the same conformance suite (`test/helpers/registry-conformance.ts`).
+ */
 export interface Registry {
-  /** Inserts or replaces the app of that name. */
+  /** Inserts the app, or replaces the app of that name in place (it keeps its position). */
   put(record: AppRecord): Promise<void> | void;
   /** Removes an app; resolves true when it existed. */
   delete(name: string): Promise<boolean> | boolean;
-  /** Every app, in registration order. */
+  /** Every app in registration order, as a snapshot (a deleted then re-put app comes last). */
   list(): Promise<AppRecord[]> | AppRecord[];
   /** Releases the backend's resources. */
   close?(): Promise<void> | void;

@@ -40,9 +40,15 @@ export interface RegisteredEndpoint {
   builtin: boolean;
 }
 
-/** Checks a new endpoint name: identifier, not a client member, not taken. */
+/** Routes every service serves besides its endpoints (`/openapi.json` is no valid name anyway). */
+const SERVICE_ROUTES: ReadonlySet<string> = new Set(["docs"]);
+
+/** Checks a new endpoint name: identifier, not a client member or service route, not taken. */
 export function assertNewEndpoint(name: string, taken: ReadonlyMap<string, unknown>): void {
   assertEndpointName(name);
+  if (SERVICE_ROUTES.has(name)) {
+    throw new DefinitionError(`Endpoint name "${name}" is reserved for the service's own route`);
+  }
   if (RESERVED_CLIENT_MEMBERS.has(name)) {
     throw new DefinitionError(
       `Endpoint name "${name}" is reserved: it would shadow the client member of that name`,

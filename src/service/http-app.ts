@@ -5,11 +5,18 @@
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import Fastify from "fastify";
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type {
+  FastifyBodyParser,
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+} from "fastify";
 import { describeIssues, zodValidator } from "../contract/validator.js";
 import type { Validator } from "../contract/validator.js";
 import {
   BadRequestError,
+  ERROR_CODES,
   EndpointNotFoundError,
   InternalError,
   MethodNotAllowedError,
@@ -46,19 +53,9 @@ export function buildHttpApp(host: AppHost): FastifyInstance {
         if (!host.handleRaw(req, res)) handler(req, res);
       }),
   });
-  app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
-    // An empty JSON body means "no input", as clients that POST without a body expect.
-    if (body === "" || body === undefined) return done(null, undefined);
-    try {
-      done(null, JSON.parse(body as string));
-    } catch (cause) {
-      done(
-        new BadRequestError(`Request body is not valid JSON: ${(cause as Error).message}`),
-        undefined,
-      );
-    }
-  });
+  // JSON only: fastify's default text/plain parser would hand handlers strings (415 instead).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("application/json", { parseAs: "string" }, jsonParser(app));
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     const error = new EndpointNotFoundError(`No endpoint at ${request.method} ${request.url}`);
@@ -72,10 +69,27 @@ export function buildHttpApp(host: AppHost): FastifyInstance {
   return app;
 }
 
+/**
+ * fastify's own JSON parser (it refuses `__proto__` and `constructor.prototype` keys), except
+ * that an empty body means "no input", as clients that POST without a body expect.
+ */
+function jsonParser(app: FastifyInstance): FastifyBodyParser<string> {
+  const parse = app.getDefaultJsonParser("error", "error");
+  return (request, body, done) => {
+    if (body === "") return done(null, undefined);
+    void parse.call(app, request, body, (error, value) => {
+      if (!error) return done(null, value);
+      done(new BadRequestError("Request body is not valid JSON", { cause: error }), undefined);
+    });
+  };
+}
+
 function addRoute(app: FastifyInstance, host: AppHost, endpoint: RegisteredEndpoint): void {
   const input: Validator | undefined = endpoint.task?.input && zodValidator(endpoint.task.input);
   const output: Validator | undefined = endpoint.task?.output && zodValidator(endpoint.task.output);
   const allowed = new Set<string>(endpoint.methods);
+  // fastify answers HEAD through the GET route: allow it wherever GET is (RFC 9110 §9.3.2).
+  if (allowed.has("GET")) allowed.add("HEAD");
   app.route({
     method: [...ALL_METHODS],
     url: `/${endpoint.name}`,
@@ -90,17 +104,8 @@ function addRoute(app: FastifyInstance, host: AppHost, endpoint: RegisteredEndpo
         throw new ServiceStoppingError("The service is shutting down");
       }
       const parsed = input ? validateInput(input, request.body, endpoint.name) : undefined;
-      const controller = new AbortController();
-      const onClose = (): void => {
-        if (!reply.raw.writableFinished) controller.abort();
-      };
-      request.raw.once("close", onClose);
-      const result = await endpoint.handler(parsed as never, {
-        request,
-        signal: controller.signal,
-      });
-      request.raw.off("close", onClose);
-      if (!output) return result === undefined ? reply.code(204).send() : result;
+      const result = await runHandler(endpoint, parsed, request, reply);
+      if (!output) return result === undefined ? reply.code(204).send() : sendJson(reply, result);
       const checked = output(result);
       if (!checked.ok) {
         throw new OutputValidationError(
@@ -108,9 +113,36 @@ function addRoute(app: FastifyInstance, host: AppHost, endpoint: RegisteredEndpo
           { data: { issues: checked.issues } },
         );
       }
-      return checked.value;
+      return sendJson(reply, checked.value);
     },
   });
+}
+
+/** Runs the handler with a signal that aborts only when the caller goes away before the reply. */
+async function runHandler(
+  endpoint: RegisteredEndpoint,
+  parsed: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<unknown> {
+  const controller = new AbortController();
+  // The response's `close`, not the request's: the request emits `close` as soon as its body
+  // has been read, which aborted every handler that awaited anything.
+  const onClose = (): void => {
+    if (!reply.raw.writableFinished) controller.abort();
+  };
+  reply.raw.once("close", onClose);
+  try {
+    return await endpoint.handler(parsed as never, { request, signal: controller.signal });
+  } finally {
+    reply.raw.off("close", onClose);
+  }
+}
+
+/** Replies are JSON whatever their value (fastify would send a bare string as text/plain). */
+function sendJson(reply: FastifyReply, value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  return reply.type("application/json; charset=utf-8").send(JSON.stringify(value));
 }
 
 function validateInput(input: Validator, body: unknown, name: string): unknown {
@@ -133,7 +165,15 @@ function errorHandler(
 
 /** Maps anything thrown while handling a request to a catalogue error. */
 export function toPorticoError(error: unknown): PorticoError {
-  if (error instanceof PorticoError) return error;
+  if (error instanceof PorticoError) {
+    // Local errors (a handler's own call timing out, a service it calls being down) never
+    // serialise: the caller could not rebuild them and their status would describe its own call.
+    if (ERROR_CODES[error.code].wire) return error;
+    return new InternalError(`Handler failed: ${error.message}`, {
+      cause: error,
+      data: { cause: error.code },
+    });
+  }
   const fastifyError = error as FastifyError;
   switch (fastifyError.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":

@@ -22,12 +22,15 @@ function strip(schema: JsonSchema | null): JsonSchema | undefined {
   return rest;
 }
 
-function operation(d: EndpointDescriptor): Record<string, unknown> {
+function operation(d: EndpointDescriptor, method: string): Record<string, unknown> {
   const input = strip(d.input_schema);
   const output = strip(d.output_schema);
   const error = { description: "Error", content: { "application/json": { schema: errorSchema } } };
+  // operationIds must be unique in the document: the method clients use keeps the bare name,
+  // others get a "-" suffix, which no endpoint name can contain.
+  const primary = method === (d.methods.includes("POST") ? "POST" : d.methods[0]);
   return {
-    operationId: d.name,
+    operationId: primary ? d.name : `${d.name}-${method.toLowerCase()}`,
     summary: d.description || d.name,
     ...(input && {
       requestBody: { required: true, content: { "application/json": { schema: input } } },
@@ -37,6 +40,8 @@ function operation(d: EndpointDescriptor): Record<string, unknown> {
         description: "Success",
         content: { "application/json": { schema: output ?? {} } },
       },
+      // Without an output schema a handler may return nothing, which is sent as 204.
+      ...(!output && { "204": { description: "No content" } }),
       ...(input && { "422": { ...error, description: "Input does not match the schema" } }),
       default: error,
     },
@@ -51,8 +56,7 @@ export function buildOpenApi(
 ): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const d of endpoints) {
-    const op = operation(d);
-    paths[d.path] = Object.fromEntries(d.methods.map((m) => [m.toLowerCase(), op]));
+    paths[d.path] = Object.fromEntries(d.methods.map((m) => [m.toLowerCase(), operation(d, m)]));
   }
   return {
     openapi: "3.1.0",

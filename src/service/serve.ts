@@ -2,7 +2,7 @@
  * Runs a service's HTTP server in the current process.
  */
 import type { AddressInfo } from "node:net";
-import { InvalidOptionsError } from "../errors.js";
+import { AlreadyRunningError, InvalidOptionsError } from "../errors.js";
 import type { Service } from "./service.js";
 
 /** Where to listen. */
@@ -53,7 +53,17 @@ export function resolveListenAddress(options: ServeOptions): { host: string; por
 export async function listen(service: Service, options: ServeOptions): Promise<ServedService> {
   const { host, port } = resolveListenAddress(options);
   const app = service.app;
-  await app.listen({ host, port });
+  try {
+    await app.listen({ host, port });
+  } catch (cause) {
+    if ((cause as { code?: string }).code === "EADDRINUSE") {
+      throw new AlreadyRunningError(`Port ${port} on ${host} is already in use`, {
+        cause,
+        data: { host, port },
+      });
+    }
+    throw cause;
+  }
   const address = app.server.address() as AddressInfo;
   const hostPart = address.family === "IPv6" ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;

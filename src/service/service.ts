@@ -49,6 +49,7 @@ export type ClientOf<S> = S extends { readonly isGateway: true }
 export type ServiceClass<S extends Service = Service> = (new (options?: ServiceOptions) => S) & {
   readonly tasks: TaskRecord;
   readonly moduleUrl?: string | undefined;
+  readonly isGateway: boolean;
   readonly name: string;
 };
 
@@ -207,14 +208,7 @@ export class Service {
   }
 
   private buildApp(): FastifyInstance {
-    const declared = (this.constructor as typeof Service).tasks;
-    for (const name of Object.keys(declared)) {
-      if (!this.registered.has(name)) {
-        throw new DefinitionError(
-          `${this.constructor.name} declares task "${name}" in static tasks but adds no endpoint for it`,
-        );
-      }
-    }
+    this.assertDeclaredTasks();
     const title = this.constructor.name;
     return buildHttpApp({
       endpoints: () => this.registered.values(),
@@ -225,6 +219,24 @@ export class Service {
       logger: this.logger,
       bodyLimit: this.bodyLimit,
     });
+  }
+
+  /** Every task of `static tasks` has its endpoint, built on that very task (clients trust it). */
+  private assertDeclaredTasks(): void {
+    const declared = (this.constructor as typeof Service).tasks;
+    for (const [name, task] of Object.entries(declared)) {
+      const endpoint = this.registered.get(name);
+      if (!endpoint) {
+        throw new DefinitionError(
+          `${this.constructor.name} declares task "${name}" in static tasks but adds no endpoint for it`,
+        );
+      }
+      if (endpoint.task !== task) {
+        throw new DefinitionError(
+          `${this.constructor.name}: endpoint "${name}" is not built on the task static tasks declares for it`,
+        );
+      }
+    }
   }
 
   private addBuiltins(): void {
@@ -284,13 +296,14 @@ export async function assertAvailable(
     const { status } = await probe.status();
     if (status !== "Available") {
       throw new ServiceUnavailableError(`Service at ${probe.url} is ${status}`, {
-        data: { status },
+        data: { url: probe.url, status },
       });
     }
   } catch (error) {
     if (error instanceof ServiceUnavailableError) throw error;
     throw new ServiceUnavailableError(`No Portico service answers at ${probe.url}`, {
       cause: error,
+      data: { url: probe.url },
     });
   } finally {
     await probe.close();

@@ -1,7 +1,6 @@
 /**
  * Disposable test fixtures: real servers on 127.0.0.1 with free ports, closed by `await using`.
  */
-import { execFileSync } from "node:child_process";
 import { Gateway } from "../../src/gateway/gateway.js";
 import type { GatewayOptions } from "../../src/gateway/gateway.js";
 import { EchoService } from "../../src/samples/echo-service.js";
@@ -29,19 +28,6 @@ export function startGateway(options?: GatewayOptions): Promise<Running<Gateway>
   return serveOn(new Gateway(options));
 }
 
-/** PIDs of the live child processes of `pid` (Linux `ps`). */
-export function childPids(pid = process.pid): number[] {
-  try {
-    const out = execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" });
-    return out
-      .split("\n")
-      .map((l) => Number(l.trim()))
-      .filter((n) => n > 0);
-  } catch {
-    return []; // ps exits 1 when there are none
-  }
-}
-
 /** True while a process with this pid exists. */
 export function isAlive(pid: number): boolean {
   try {
@@ -53,7 +39,10 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Polls `check` every 25 ms until it returns true or `ms` pass. */
-export async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<boolean> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  ms = 10_000,
+): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (await check()) return true;

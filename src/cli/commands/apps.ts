@@ -1,0 +1,115 @@
+/**
+ * The gateway's app registry from the command line: `apps`, `register` and `unregister`, each a
+ * short-lived gateway client (`Gateway.connect`) closed before the command returns.
+ */
+import type { Command } from "commander";
+import { EndpointNotFoundError, Gateway, PorticoError } from "../../index.js";
+import type { AppInfo, GatewayClient } from "../../index.js";
+import { writeLine } from "../io.js";
+import type { CliIo } from "../io.js";
+import { addGatewayOptions, examples, parseHttpUrl } from "../options.js";
+
+interface GatewayCommandOptions {
+  gateway: string;
+  timeout: number;
+}
+
+/** Adds `apps`, `register` and `unregister` to `program`. */
+export function registerAppCommands(program: Command, io: CliIo): void {
+  addGatewayOptions(
+    program
+      .command("apps")
+      .summary("list the apps registered with a gateway")
+      .description("List the apps registered with a gateway: name, URL and endpoint names.")
+      .option("--json", "print JSON: [{ name, url, endpoints: [names] }]"),
+  )
+    .addHelpText("after", examples("portico apps --gateway http://127.0.0.1:8000 --json"))
+    .action(async (options: GatewayCommandOptions & { json?: boolean }) => {
+      const apps = await withGateway(options, (gw) => gw.registeredApps());
+      const rows = apps.map((app) => ({ ...app, endpoints: Object.keys(app.endpoints) }));
+      if (options.json) writeLine(io.stdout, JSON.stringify(rows, null, 2));
+      else if (rows.length === 0) writeLine(io.stdout, "No apps registered.");
+      else writeLine(io.stdout, formatTable(rows));
+    });
+
+  addGatewayOptions(
+    program
+      .command("register")
+      .summary("register an app with a gateway")
+      .description(
+        "Register (or replace) an app with a gateway, which then forwards <gateway>/<name>/... " +
+          "to the app and fetches its endpoint schemas.",
+      )
+      .argument("<name>", "app name: letters, digits, '_' and '-', starting with a letter")
+      .argument("<url>", "base URL of the app", parseHttpUrl),
+  )
+    .addHelpText(
+      "after",
+      examples("portico register echoer http://127.0.0.1:8080 --gateway http://127.0.0.1:8000"),
+    )
+    .action(async (name: string, url: string, options: GatewayCommandOptions) => {
+      const info = (await withGateway(options, (gw) => gw.registerApp(name, url))) as AppInfo & {
+        discovered?: boolean;
+      };
+      const endpoints = Object.keys(info.endpoints);
+      writeLine(io.stdout, `Registered ${info.name} at ${info.url} (${describe(endpoints)})`);
+      if (info.discovered === false) {
+        writeLine(
+          io.stderr,
+          `warning: the gateway could not fetch detailed_endpoints from ${info.url}; calls are forwarded without schemas`,
+        );
+      }
+    });
+
+  addGatewayOptions(
+    program
+      .command("unregister")
+      .summary("remove an app from a gateway")
+      .description("Remove an app from a gateway; its routes disappear for every client.")
+      .argument("<name>", "app name"),
+  )
+    .addHelpText("after", examples("portico unregister echoer --gateway http://127.0.0.1:8000"))
+    .action(async (name: string, options: GatewayCommandOptions) => {
+      await withGateway(options, (gw) => gw.unregisterApp(name));
+      writeLine(io.stdout, `Unregistered ${name}`);
+    });
+}
+
+async function withGateway<T>(
+  options: GatewayCommandOptions,
+  use: (gw: GatewayClient) => Promise<T>,
+): Promise<T> {
+  const gw = await Gateway.connect(options.gateway, { timeout: options.timeout }).catch(
+    (error: unknown) => {
+      throw notAGateway(error, options.gateway);
+    },
+  );
+  try {
+    return await use(gw);
+  } finally {
+    await gw.close();
+  }
+}
+
+/** A Portico service without the gateway's endpoints answers 404: say what that means. */
+function notAGateway(error: unknown, url: string): unknown {
+  if (!(error instanceof PorticoError) || error.code !== "ENDPOINT_NOT_FOUND") return error;
+  return new EndpointNotFoundError(`${url} answers but is not a Portico gateway`, { cause: error });
+}
+
+function describe(endpoints: string[]): string {
+  if (endpoints.length === 0) return "no endpoints published";
+  return `${endpoints.length} endpoint${endpoints.length === 1 ? "" : "s"}: ${endpoints.join(", ")}`;
+}
+
+function formatTable(rows: { name: string; url: string; endpoints: string[] }[]): string {
+  const lines = [
+    ["NAME", "URL", "ENDPOINTS"],
+    ...rows.map((r) => [r.name, r.url, r.endpoints.join(", ") || "-"]),
+  ];
+  const width = (i: number): number => Math.max(...lines.map((l) => (l[i] ?? "").length));
+  const [nameWidth, urlWidth] = [width(0), width(1)];
+  return lines
+    .map(([n = "", u = "", e = ""]) => `${n.padEnd(nameWidth)}  ${u.padEnd(urlWidth)}  ${e}`)
+    .join("\n");
+}

@@ -1,0 +1,77 @@
+/**
+ * Argument parsers and options shared by the commands. A parser that rejects its input throws
+ * commander's `InvalidArgumentError`, so every bad value is a usage error (exit code 2).
+ */
+import { InvalidArgumentError, Option } from "commander";
+import type { Command } from "commander";
+
+/** Parses an integer within `[min, max]`. */
+export function integerIn(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const parsed = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+      throw new InvalidArgumentError(`Expected an integer from ${min} to ${max}.`);
+    }
+    return parsed;
+  };
+}
+
+/** A TCP port (0: a free one). */
+export const parsePort = integerIn(0, 65535);
+
+/** A duration in milliseconds (1 ms to 1 hour). */
+export const parseMs = integerIn(1, 3_600_000);
+
+/** An absolute http(s) URL. */
+export function parseHttpUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError("Expected an absolute URL such as http://127.0.0.1:8080.");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new InvalidArgumentError("Expected an http or https URL.");
+  }
+  return value;
+}
+
+/** A JSON document. */
+export function parseJson(value: string): unknown {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch (cause) {
+    throw new InvalidArgumentError(`Not valid JSON (${(cause as Error).message}).`);
+  }
+}
+
+/** Adds `--host` and `--port` to a server command. */
+export function addListenOptions(command: Command): Command {
+  return command
+    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option("--port <port>", "port to listen on (0: a free one)", parsePort, 0);
+}
+
+/** Adds the mandatory `--gateway <url>` (or `$PORTICO_GATEWAY`) and `--timeout <ms>`. */
+export function addGatewayOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option("--gateway <url>", "gateway base URL")
+        .env("PORTICO_GATEWAY")
+        .argParser(parseHttpUrl)
+        .makeOptionMandatory(),
+    )
+    .addOption(timeoutOption(10_000));
+}
+
+/** `--timeout <ms>`: how long one call may take. */
+export function timeoutOption(defaultMs: number): Option {
+  return new Option("--timeout <ms>", "milliseconds a call may take")
+    .argParser(parseMs)
+    .default(defaultMs);
+}
+
+/** An `Examples:` block for the end of a command's help. */
+export function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
+}
