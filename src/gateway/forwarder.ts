@@ -5,8 +5,6 @@
  * framework routing.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import { EventEmitter } from "node:events";
-import { pipeline } from "node:stream";
 import { Pool } from "undici";
 import type { Dispatcher } from "undici";
 import type { PorticoError } from "../errors.js";
@@ -108,30 +106,21 @@ export class Forwarder {
 
   private forward(req: IncomingMessage, res: ServerResponse, route: Route, path: string): void {
     const method = req.method as Dispatcher.HttpMethod;
-    const headers = requestHeaders(req);
     const length = Number(req.headers["content-length"] ?? NaN);
-    // A caller that goes away cancels the upstream request: otherwise it would hold one of the
-    // app's pooled sockets until upstreamTimeout, queueing the callers behind it.
-    const caller = callerOf(req);
     const send = (body: Dispatcher.DispatchOptions["body"]): void => {
-      if (caller.aborted) return;
-      route.pool
-        .request({
+      const handler = new ForwardHandler(req, res, route.url, this.options.upstreamTimeout);
+      if (handler.callerGone) return;
+      route.pool.dispatch(
+        {
           method,
           path,
-          headers,
+          headers: requestHeaders(req),
           body,
-          signal: caller,
           headersTimeout: this.options.upstreamTimeout,
           bodyTimeout: this.options.upstreamTimeout,
-        })
-        .then(
-          (upstream) => reply(res, upstream),
-          (error) => {
-            if (caller.aborted) return; // nobody is left to answer
-            sendError(res, upstreamError(error, route.url, this.options.upstreamTimeout));
-          },
-        );
+        },
+        handler,
+      );
     };
     if (method === "GET" || method === "HEAD" || length === 0) return send(null);
     if (length <= BUFFER_LIMIT) return bufferBody(req, send);
@@ -139,31 +128,83 @@ export class Forwarder {
   }
 }
 
+const IN_FLIGHT = Symbol("portico.inFlight");
+type Socket = IncomingMessage["socket"] & { [IN_FLIGHT]?: Dispatcher.DispatchController | null };
+
 /**
- * Aborts when the caller's connection closes: an HTTP/1.1 caller gives up only by closing it. One
- * per connection, shared by its keep-alive requests (undici takes an EventEmitter as a signal),
- * because an AbortController and a listener per request cost several percent of throughput.
+ * Writes one upstream reply to the caller straight from undici's dispatch callbacks (no stream
+ * objects per request). Small replies of known length are buffered and sent with one write;
+ * others are streamed with backpressure. A caller that goes away cancels the upstream request:
+ * an HTTP/1.1 caller gives up only by closing its connection, so one `close` listener per
+ * connection aborts whatever request is in flight on it (a listener or AbortController per
+ * request costs several percent of throughput).
  */
-class CallerGone extends EventEmitter {
-  aborted = false;
+class ForwardHandler implements Dispatcher.DispatchHandler {
+  private readonly socket: Socket;
+  private status = 0;
+  private headers: Record<string, string | string[]> = {};
+  private chunks: Buffer[] | undefined;
 
-  abort(): void {
-    this.aborted = true;
-    this.emit("abort");
+  constructor(
+    req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly url: string,
+    private readonly timeout: number,
+  ) {
+    const socket = req.socket as Socket;
+    this.socket = socket;
+    if (socket[IN_FLIGHT] === undefined) {
+      socket[IN_FLIGHT] = null;
+      socket.once("close", () => socket[IN_FLIGHT]?.abort(new Error("caller went away")));
+    }
   }
-}
 
-const CALLER = Symbol("portico.caller");
-
-function callerOf(req: IncomingMessage): CallerGone {
-  const socket = req.socket as IncomingMessage["socket"] & { [CALLER]?: CallerGone };
-  let caller = socket[CALLER];
-  if (!caller) {
-    const created = new CallerGone();
-    socket[CALLER] = caller = created;
-    socket.once("close", () => created.abort());
+  get callerGone(): boolean {
+    return this.socket.destroyed;
   }
-  return caller;
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.socket[IN_FLIGHT] = controller;
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ): void {
+    if (statusCode < 200) return; // 1xx informational replies are not passed on
+    this.status = statusCode;
+    this.headers = responseHeaders(headers);
+    const length = Number(headers["content-length"] ?? NaN);
+    if (length <= BUFFER_LIMIT) this.chunks = [];
+    else this.res.writeHead(statusCode, this.headers);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.chunks) {
+      this.chunks.push(chunk);
+    } else if (!this.res.write(chunk)) {
+      controller.pause();
+      this.res.once("drain", () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    this.socket[IN_FLIGHT] = null;
+    const chunks = this.chunks;
+    if (!chunks) {
+      this.res.end();
+      return;
+    }
+    this.res.writeHead(this.status, this.headers);
+    this.res.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.socket[IN_FLIGHT] = null;
+    if (this.callerGone) return; // nobody is left to answer
+    sendError(this.res, upstreamError(error, this.url, this.timeout));
+  }
 }
 
 function bufferBody(req: IncomingMessage, send: (body: Buffer) => void): void {
@@ -188,24 +229,21 @@ function requestHeaders(req: IncomingMessage): Record<string, string | string[]>
 }
 
 /** Header names listed in `Connection` (RFC 9110 §7.6.1): they concern this hop only. */
-function connectionTokens(
-  headers: IncomingHttpHeaders | Dispatcher.ResponseData["headers"],
-): Set<string> | undefined {
+function connectionTokens(headers: IncomingHttpHeaders): Set<string> | undefined {
   const value = headers.connection;
   if (!value || value === "keep-alive" || value === "close") return undefined;
   const list = Array.isArray(value) ? value.join(",") : value;
   return new Set(list.split(",").map((t) => t.trim().toLowerCase()));
 }
 
-function reply(res: ServerResponse, upstream: Dispatcher.ResponseData): void {
+function responseHeaders(upstream: IncomingHttpHeaders): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
-  const listed = connectionTokens(upstream.headers);
-  for (const key in upstream.headers) {
-    const value = upstream.headers[key];
+  const listed = connectionTokens(upstream);
+  for (const key in upstream) {
+    const value = upstream[key];
     if (value !== undefined && !HOP_BY_HOP.has(key) && !listed?.has(key)) headers[key] = value;
   }
-  res.writeHead(upstream.statusCode, headers);
-  pipeline(upstream.body, res, () => undefined);
+  return headers;
 }
 
 function upstreamError(error: unknown, url: string, timeout: number): PorticoError {
