@@ -2,6 +2,7 @@
  * Builds clients: typed from a task record (zod, no network) or untyped from a service's
  * `detailed_endpoints` (ajv), both with the same method shape.
  */
+import { builtinTasks } from "../contract/builtins.js";
 import type { EndpointDescriptor } from "../contract/endpoint.js";
 import type { TaskRecord } from "../contract/task.js";
 import { zodRequestValidator, zodValidator } from "../contract/validator.js";
@@ -64,16 +65,7 @@ export function specsFromDescriptors(
 }
 
 /** Wire names of the built-in endpoints, which clients expose as lifecycle methods instead. */
-export const BUILTIN_WIRE_NAMES: ReadonlySet<string> = new Set([
-  "endpoints",
-  "detailed_endpoints",
-  "status",
-  "heartbeat",
-  "server_id",
-  "class_name",
-  "pid_file",
-  "shutdown",
-]);
+export const BUILTIN_WIRE_NAMES: ReadonlySet<string> = new Set(Object.keys(builtinTasks));
 
 /** Adds one method per spec to `client`; a name that would shadow a member is refused. */
 export function attachEndpoints<C extends object>(
