@@ -5,6 +5,8 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { Pool } from "undici";
 import type { Dispatcher } from "undici";
+import { ReplyCollector } from "./reply-collector.js";
+import type { RawReply } from "./reply-collector.js";
 import {
   InvalidOptionsError,
   PorticoError,
@@ -102,31 +104,32 @@ export class HttpTransport {
   ): Promise<TransportReply> {
     if (this.closed) throw new ServiceUnavailableError(`Client for ${this.url} is closed`);
     const timeout = options.timeout ?? this.defaultTimeout;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(timeoutReason), timeout);
-    const onAbort = (): void => controller.abort(abortReason);
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    if (options.signal?.aborted) onAbort();
-    const headers: Record<string, string> = body === undefined ? {} : { ...JSON_HEADERS };
-    if (options.headers) Object.assign(headers, options.headers);
+    const collector = new ReplyCollector();
+    const timer = setTimeout(() => collector.abort(timeoutReason), timeout);
+    const signal = options.signal;
+    const onAbort = (): void => collector.abort(abortReason);
+    if (signal) {
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    }
+    const headers =
+      options.headers === undefined
+        ? body === undefined
+          ? undefined
+          : JSON_HEADERS
+        : { ...(body === undefined ? {} : JSON_HEADERS), ...options.headers };
     try {
-      const res = await this.pool.request({
-        method,
-        path: this.basePath + path,
-        headers,
-        body,
-        signal: controller.signal,
-      });
-      const replyBody = await readBody(res);
-      // undici hands the socket back to the pool one event-loop turn after the reply: wait for
-      // it, or the caller's next call finds the socket busy and the pool opens another one.
+      this.pool.dispatch({ method, path: this.basePath + path, headers, body }, collector);
+      const reply = await collector.done;
+      // undici (pipelining 1) hands the socket back to the pool one event-loop turn after the
+      // reply: wait for it, or a caller's next call finds it busy and the pool opens another.
       await nextTurn();
-      return { status: res.statusCode, headers: res.headers, body: replyBody };
+      return { status: reply.status, headers: reply.headers, body: decodeBody(reply) };
     } catch (error) {
       throw this.mapError(error, `${method} ${this.url}${path}`, timeout);
     } finally {
       clearTimeout(timer);
-      options.signal?.removeEventListener("abort", onAbort);
+      signal?.removeEventListener("abort", onAbort);
     }
   }
 
@@ -175,7 +178,7 @@ export class HttpTransport {
 }
 
 const JSON_HEADERS = { "content-type": "application/json" };
-// Sentinels let one AbortController serve both the timeout and the caller's signal.
+// Sentinels tell a deadline from the caller's signal when the call is aborted.
 const timeoutReason = new Error("timeout");
 const abortReason = new Error("aborted");
 
@@ -183,9 +186,9 @@ function causeCode(error: unknown): string {
   return (error as { cause?: { code?: string } })?.cause?.code ?? "";
 }
 
-async function readBody(res: Dispatcher.ResponseData): Promise<unknown> {
-  const type = res.headers["content-type"];
-  const text = await res.body.text();
+function decodeBody(reply: RawReply): unknown {
+  const type = reply.headers["content-type"];
+  const text = reply.body.toString("utf8");
   if (text.length === 0) return undefined;
   if (typeof type === "string" && type.includes("json")) {
     try {
