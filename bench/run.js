@@ -1,159 +1,142 @@
 // Benchmark harness entry (npm run bench): starts the echo backend and every contender as its own
-// process on loopback, warms them up, runs them interleaved for N rounds at 1 and 32 connections
-// with the load generator in its own process, prints medians with ratios and writes
-// bench/results/latest.json.
-// Usage: node bench/run.js [--quick] [--only a,b] [--rounds N] [--duration S] [--warmup S]
-//        [--load wrk|autocannon] [--backend fastify|portico] [--wrk-threads N] [--out FILE]
+// process on loopback, warms them up, runs them interleaved (A, B, C, A, B, C, ...) for N rounds
+// at 1 and 32 connections with the load generator in its own process, prints medians with
+// ratios and writes bench/results/latest.json. See bench/lib/options.js for the flags.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
-import { CONTENDERS, nginxVersion, selectContenders } from "./contenders.js";
+import { dirname } from "node:path";
+import { nginxVersion, selectContenders } from "./contenders.js";
 import { clientFigures, discoveryFigures, launchFigures } from "./lib/figures.js";
 import { chooseLoadTool, measure } from "./lib/load.js";
-import { installCleanup, startServer, stopAll } from "./lib/procs.js";
+import { USAGE, parseOptions } from "./lib/options.js";
+import { installCleanup, pinCpus, startServer, stopAll } from "./lib/procs.js";
 import * as report from "./lib/report.js";
+import { BACKEND, BODY, clientEndpoint, startContenders, verify } from "./lib/setup.js";
 
-const BODY = JSON.stringify({ message: "hello world from the benchmark", delay: 0 });
-const EXPECTED = JSON.stringify({ echoed: "hello world from the benchmark" });
-const CONNECTIONS = [1, 32];
 const log = (line) => process.stdout.write(`${line}\n`);
+const firstLines = (err, n) =>
+  String(err.message ?? err)
+    .split("\n")
+    .slice(0, n)
+    .join(" | ");
 
-const { values: a } = parseArgs({
-  options: Object.fromEntries(
-    ["only", "rounds", "duration", "warmup", "load", "backend", "wrk-threads", "out"]
-      .map((n) => [n, { type: "string" }])
-      .concat([
-        ["quick", { type: "boolean" }],
-        ["help", { type: "boolean" }],
-      ]),
-  ),
-});
-if (a.help) {
-  log(`usage: node bench/run.js [--quick] [--only ${CONTENDERS.map((c) => c.name).join(",")}]`);
-  log(
-    "  [--rounds N] [--duration S] [--warmup S] [--load wrk|autocannon] [--backend fastify|portico]",
-  );
-  process.exit(0);
-}
-const opts = {
-  quick: Boolean(a.quick),
-  rounds: Math.max(1, Number(a.rounds ?? 3)),
-  duration: Math.max(1, Math.round(Number(a.duration ?? (a.quick ? 2 : 10)))),
-  warmup: Math.max(1, Math.round(Number(a.warmup ?? (a.quick ? 1 : 5)))),
-  clientCalls: a.quick ? 2000 : 10000,
-  backend: a.backend ?? "fastify",
-  wrkThreads: Number(a["wrk-threads"] ?? 1),
-  out: a.out ?? fileURLToPath(new URL("./results/latest.json", import.meta.url)),
-};
-const selected = selectContenders(a.only);
-const perContender = opts.warmup + opts.rounds * CONNECTIONS.length * (opts.duration + 3);
-installCleanup((90 + selected.length * perContender + opts.rounds * 30) * 1500);
-
-async function verify(url) {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), 5000);
-  try {
-    const headers = { "content-type": "application/json" };
-    const res = await fetch(url, { method: "POST", headers, body: BODY, signal: abort.signal });
-    const text = await res.text();
-    if (res.status !== 200 || JSON.stringify(JSON.parse(text)) !== EXPECTED) {
-      throw new Error(`unexpected answer ${res.status} ${text.slice(0, 200)}`);
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function main() {
-  const started = new Date();
-  const load = chooseLoadTool(a.load);
-  log(
-    `load generator: ${load.tool}${load.version ? ` ${load.version}` : ""} (latency: ${load.latency_source})`,
-  );
-  const backend = await startServer(
-    "backend",
-    fileURLToPath(new URL("./servers/backend.js", import.meta.url)),
-    ["--impl", opts.backend],
-  );
-  const backendUrl = backend.url;
-  await verify(`${backendUrl}/echo`);
-
-  const contenders = {};
-  const targetsOf = {};
-  for (const c of selected) {
-    const skip = c.available?.();
-    if (skip) {
-      contenders[c.name] = { label: c.label, status: "skipped", note: skip };
-      continue;
-    }
-    try {
-      const { url } = await c.start({ backendUrl, startServer });
-      await verify(`${url}${c.path}`);
-      targetsOf[c.name] = `${url}${c.path}`;
-      contenders[c.name] = { label: c.label, status: "ok", url: targetsOf[c.name], note: c.note };
-      log(`started ${c.name.padEnd(14)} ${targetsOf[c.name]}`);
-    } catch (err) {
-      const msg = String(err.message ?? err);
-      if (a.only) throw new Error(`contender ${c.name} failed (selected with --only): ${msg}`);
-      contenders[c.name] = {
-        label: c.label,
-        status: "error",
-        error: msg.split("\n").slice(0, 3).join(" | "),
-      };
-      log(`ERROR   ${c.name.padEnd(14)} ${contenders[c.name].error}`);
-    }
-  }
-  const active = Object.keys(targetsOf);
+/** Warm every contender up, then run the interleaved rounds; returns raw per-round results. */
+async function runRounds(urls, load, opts) {
+  const active = Object.keys(urls);
+  const top = opts.connections.at(-1);
   const run = (name, connections, duration) =>
     measure({
-      tool: load.tool,
-      url: targetsOf[name],
+      ...load,
+      url: urls[name],
       connections,
       duration,
       body: BODY,
       wrkThreads: opts.wrkThreads,
     });
-
   for (const name of active) {
-    log(`warm-up ${name} (${opts.warmup} s @ ${CONNECTIONS.at(-1)})`);
-    await run(name, CONNECTIONS.at(-1), opts.warmup);
+    log(`warm-up ${name} (${opts.warmup} s @ ${top})`);
+    await run(name, top, opts.warmup).catch((err) =>
+      log(`  warm-up failed: ${firstLines(err, 1)}`),
+    );
   }
-  const rounds = Object.fromEntries(
-    CONNECTIONS.map((n) => [`c${n}`, Object.fromEntries(active.map((c) => [c, []]))]),
-  );
+  const rounds = {};
+  for (const conns of opts.connections) {
+    rounds[`c${conns}`] = Object.fromEntries(active.map((name) => [name, []]));
+  }
   for (let r = 1; r <= opts.rounds; r++) {
-    for (const conns of CONNECTIONS) {
+    for (const conns of opts.connections) {
       for (const name of active) {
-        let result;
-        try {
-          result = await run(name, conns, opts.duration);
-        } catch (err) {
-          result = { error: String(err.message ?? err).split("\n")[0] };
-        }
+        const result = await run(name, conns, opts.duration).catch((err) => ({
+          error: firstLines(err, 1),
+        }));
         rounds[`c${conns}`][name].push(result);
         const shown = result.error
           ? `error: ${result.error}`
-          : `${Math.round(result.rps)} req/s p50 ${result.p50_ms.toFixed(3)} ms p99 ${result.p99_ms.toFixed(3)} ms${result.errors ? ` (${result.errors} errors)` : ""}`;
+          : `${Math.round(result.rps)} req/s  p50 ${result.p50_ms.toFixed(3)} ms  ` +
+            `p99 ${result.p99_ms.toFixed(3)} ms${result.errors ? `  (${result.errors} errors)` : ""}`;
         log(`round ${r}/${opts.rounds} @${String(conns).padStart(2)} ${name.padEnd(14)} ${shown}`);
       }
     }
   }
+  return rounds;
+}
 
-  log("client figures (sequential calls to the backend):");
+/** Discovery and launch figures (issue points 3 and 4), or "skipped" placeholders. */
+async function extraFigures(opts, load) {
+  const skipped = (flag) => ({ status: "skipped", note: `${flag} given` });
+  let discovery = { ...skipped("--skip-discovery"), by_app_count: {} };
+  if (opts.discovery) {
+    const d = opts.discovery;
+    log(`discovery figures (apps ${d.counts.join(", ")}, ${d.rounds} x ${d.duration} s rounds):`);
+    const note = opts.quick ? "quick run: fewer app counts, repetitions and shorter rounds" : null;
+    const timeoutMs = (60 + d.counts.length * (d.warmup + d.rounds * (d.duration + 1) + 30)) * 1000;
+    const o = { ...d, connections: opts.connections.at(-1), load, wrkThreads: opts.wrkThreads };
+    discovery = await discoveryFigures({ ...o, note, timeoutMs, log });
+    log(`  discovery figures took ${discovery.elapsed_s} s`);
+  }
+  let launch = { ...skipped("--skip-launch"), runs: 0, samples_ms: [], median_ms: null };
+  if (opts.launchRuns > 0) {
+    log(`launch figures (${opts.launchRuns} x EchoService.launch() until Available):`);
+    const note = opts.quick ? `quick run: ${opts.launchRuns} launches instead of 10` : null;
+    launch = await launchFigures({ runs: opts.launchRuns, note, log });
+    log(`  launch figures took ${launch.elapsed_s} s`);
+  }
+  return { discovery, launch };
+}
+
+async function main(opts) {
+  const started = new Date();
+  const selected = selectContenders(opts.only);
+  const perContender = opts.warmup + opts.rounds * opts.connections.length * (opts.duration + 0.4);
+  const d = opts.discovery;
+  // Per gateway: load rounds, then ~3 ms per registration and ~0.6 ms per app per repetition.
+  const reps = d ? d.reps + d.firstCallRuns : 0;
+  const perApps = d ? d.warmup + d.rounds * (d.duration + 0.4) + reps * 0.1 : 0;
+  const perApp = 0.003 + reps * 0.0006;
+  const discoveryEstimate = d ? 3 + d.counts.reduce((s, n) => s + perApps + n * perApp, 0) : 0;
+  const estimate = Math.round(
+    15 +
+      selected.length * (perContender + 1) +
+      (opts.rounds + 1) * 4 +
+      discoveryEstimate +
+      opts.launchRuns * 0.6,
+  );
+  installCleanup((estimate * 2 + 60) * 1000);
+  const pinning = pinCpus(opts.pin, opts.pinExplicit);
+  const load = chooseLoadTool(opts.load);
+  log(`load generator: ${load.tool} ${load.version ?? ""} (latency: ${load.latency_source})`);
+  log(`cpu pinning: ${pinning}; estimated time ~${estimate} s`);
+
+  const backend = await startServer("backend", BACKEND, ["--impl", opts.backend]);
+  await verify(`${backend.url}/echo`);
+  const { contenders, urls } = await startContenders(selected, backend.url, opts, log);
+  const rounds = await runRounds(urls, load, opts);
+
+  const endpoint = await clientEndpoint(backend.url, opts, log);
+  log(`client figures (sequential calls to ${endpoint.url}, ${endpoint.impl} backend):`);
   const client = await clientFigures({
-    url: `${backendUrl}/echo`,
+    url: endpoint.url,
     body: BODY,
     rounds: opts.rounds,
     calls: opts.clientCalls,
-    warmup: Math.round(opts.clientCalls / 5),
+    warmup: opts.quick ? opts.clientCalls : opts.clientCalls / 2,
+    warmupAll: !opts.quick,
     log,
   });
+  client.backend_impl = endpoint.impl;
   const scenarios = report.summarise(rounds);
   const ratios = report.ratios(scenarios);
-  const discovery = discoveryFigures();
-  const launch = launchFigures();
+  const { discovery, launch } = await extraFigures(opts, load);
   const targets = report.targets({ scenarios, client, discovery, launch });
-  report.printReport({ scenarios, ratios, contenders, targets, connections: CONNECTIONS, log });
+  report.printReport({
+    scenarios,
+    ratios,
+    contenders,
+    discovery,
+    launch,
+    targets,
+    connections: opts.connections,
+    log,
+  });
 
   const finished = new Date();
   const result = {
@@ -163,16 +146,19 @@ async function main() {
     elapsed_s: (finished - started) / 1000,
     options: {
       quick: opts.quick,
+      only: opts.only,
       rounds: opts.rounds,
       duration_s: opts.duration,
       warmup_s: opts.warmup,
-      connections: CONNECTIONS,
+      connections: opts.connections,
       body: BODY,
       backend_impl: opts.backend,
-      only: a.only ?? null,
+      discovery: opts.discovery,
+      launch_runs: opts.launchRuns,
     },
-    load_generator: load.tool,
+    load_generator: load.version ? `${load.tool} ${load.version}` : load.tool,
     latency_source: load.latency_source,
+    cpu_pinning: pinning,
     machine: report.machineInfo(),
     versions: report.versions({ nginx: nginxVersion(), wrk: load.version }),
     contenders,
@@ -184,12 +170,23 @@ async function main() {
     launch,
     targets,
   };
-  mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+  mkdirSync(dirname(opts.out), { recursive: true });
   writeFileSync(opts.out, `${JSON.stringify(result, null, 2)}\n`);
   log(`\nwrote ${opts.out} (${result.elapsed_s.toFixed(1)} s)`);
 }
 
-main()
+let opts;
+try {
+  opts = parseOptions();
+} catch (err) {
+  process.stderr.write(`${err.message}\n${USAGE}\n`);
+  process.exit(2);
+}
+if (opts.help) {
+  log(USAGE);
+  process.exit(0);
+}
+main(opts)
   .then(() => stopAll())
   .then(() => process.exit(0))
   .catch(async (err) => {

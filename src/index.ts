@@ -18,7 +18,13 @@ export { builtinTasks, ServiceStatus } from "./contract/builtins.js";
 
 export { Service } from "./service/service.js";
 export type { ClientOf, ConnectOptions, ServiceClass, ServiceOptions } from "./service/service.js";
-export type { EndpointOptions, Handler, HandlerContext } from "./service/endpoint.js";
+export type {
+  EndpointOptions,
+  Handler,
+  HandlerContext,
+  HandlerResult,
+} from "./service/endpoint.js";
+export { JsonText } from "./service/json-text.js";
 export type { ServeOptions, ServedService } from "./service/serve.js";
 
 export { ConnectionManager } from "./client/connection-manager.js";

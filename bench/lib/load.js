@@ -23,7 +23,11 @@ export function chooseLoadTool(forced) {
   const version = wrkVersion();
   if (forced === "wrk" && !version) throw new Error("--load wrk given but wrk is not on the PATH");
   if (forced !== "autocannon" && version) {
-    return { tool: "wrk", version, latency_source: "wrk" };
+    return {
+      tool: "wrk",
+      version,
+      latency_source: "wrk (microseconds; percentiles after wrk's coordinated-omission correction)",
+    };
   }
   return {
     tool: "autocannon",

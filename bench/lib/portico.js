@@ -1,13 +1,15 @@
-// The one place where the benchmark touches the Portico API. Everything here is an ASSUMPTION about
-// the core library (not written yet); if the real API differs, adapt this file only.
+// The one place where the benchmark touches the Portico API (besides bench/lib/portico-wide.js,
+// the 20-endpoint service of the discovery figures). If the API changes, adapt these files only.
 //
 //   import { Gateway } from "portico";          // after `npm run build`
 //   import { EchoService } from "portico/samples";
 //   new EchoService().serve({ host, port }) -> Promise<{ url, close() }>   POST /echo {message} -> {echoed}
 //   new Gateway().serve({ host, port })     -> Promise<{ url, close() }>
 //   POST {gatewayUrl}/register_app {"name","url"}; forwarded: POST {gatewayUrl}/<name>/<path>
-//   EchoService.connect(url) -> Promise<client>, client.echo({ message, delay }) -> Promise<{ echoed }>,
-//   optional client.close()   (typed client for the per-call figure)
+//   EchoService.connect(url) -> typed client, client.echo({ message, delay }) -> { echoed }
+//   Gateway.connect(url) -> gateway client: registerApp(name, url), unregisterApp(name),
+//     app(name).echo(input) (refreshes its view once for an unknown app), close()
+//   EchoService.launch() -> client once the child answers Available; client.shutdown()
 
 /** Import the built package, or throw one clear error saying what is missing. */
 export async function loadPortico() {
@@ -37,10 +39,11 @@ export async function serveEcho(host, port) {
   return new EchoService().serve({ host, port });
 }
 
-/** Start a gateway and register `backendUrl` under `name`; resolves to { url, close }. */
+/** Start a gateway and register `backendUrl` (when given) under `name`; resolves to { url, close }. */
 export async function serveGateway(host, port, name, backendUrl) {
   const { Gateway } = await loadPortico();
   const gateway = await new Gateway().serve({ host, port });
+  if (!backendUrl) return gateway;
   const res = await fetch(`${gateway.url}/register_app`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -66,4 +69,26 @@ export async function typedEchoClient(url) {
       if (typeof client.close === "function") await client.close();
     },
   };
+}
+
+/**
+ * A gateway client connected to `url` (Gateway.connect, which loads the gateway's apps): resolves
+ * to { registerApp(name, url), unregisterApp(name), echo(app, input), close() }.
+ */
+export async function gatewayClient(url) {
+  const { Gateway } = await loadPortico();
+  const client = await Gateway.connect(url, { timeout: 30_000 });
+  return {
+    registerApp: (name, appUrl) => client.registerApp(name, appUrl),
+    unregisterApp: (name) => client.unregisterApp(name),
+    echo: (app, input) => client.app(app).echo(input),
+    close: () => client.close(),
+  };
+}
+
+/** EchoService.launch({ pidDir }): resolves to { url, shutdown() } once Available. */
+export async function launchEcho({ pidDir } = {}) {
+  const { EchoService } = await loadPortico();
+  const client = await EchoService.launch(pidDir ? { pidDir } : {});
+  return { url: client.url, shutdown: () => client.shutdown() };
 }

@@ -1,10 +1,15 @@
 // Child-process bookkeeping for the harness: start a script with process.execPath, wait for its
 // "READY <url>" line, and make sure every child is gone at the end, on error, on Ctrl+C and on
 // the global deadline. Children get a piped stdin so that they exit if the harness dies.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 
 const children = new Set();
+let stopping = false;
+
+function refuseWhenStopping(what) {
+  if (stopping) throw new Error(`not starting ${what}: the harness is stopping`);
+}
 
 function tail(text, max = 600) {
   const trimmed = text.trim();
@@ -16,6 +21,7 @@ function tail(text, max = 600) {
  * Rejects (and kills the child) if it exits first or is not ready within `timeoutMs`.
  */
 export function startServer(name, script, args = [], timeoutMs = 20_000) {
+  refuseWhenStopping(name);
   const child = spawn(process.execPath, [script, ...args], { stdio: ["pipe", "pipe", "pipe"] });
   children.add(child);
   let stderr = "";
@@ -50,6 +56,7 @@ export function startServer(name, script, args = [], timeoutMs = 20_000) {
  * Resolves to { code, stdout, stderr }.
  */
 export function runCommand(command, args, { timeoutMs, env } = {}) {
+  refuseWhenStopping(command);
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env });
   children.add(child);
   let stdout = "";
@@ -86,6 +93,7 @@ export async function stopChild(child, graceMs = 2500) {
 
 /** Stop every child still running. */
 export async function stopAll() {
+  stopping = true;
   await Promise.all([...children].map((c) => stopChild(c)));
 }
 
@@ -108,4 +116,23 @@ export function installCleanup(deadlineMs) {
     deadlineMs,
   );
   deadline.unref();
+}
+
+/**
+ * Pin this process (all its threads) to `cpus` (taskset list syntax) so that every child
+ * inherits it: the load generator and all servers then share those CPUs. Returns a description
+ * for the results, or throws when pinning was asked for explicitly and is impossible.
+ */
+export function pinCpus(cpus, explicit) {
+  if (cpus === "none") return "none (OS scheduling)";
+  const res = spawnSync("taskset", ["-a", "-p", "-c", cpus, String(process.pid)], {
+    encoding: "utf8",
+    timeout: 5000,
+  });
+  if (res.error || res.status !== 0) {
+    const why = res.error?.message ?? res.stderr.trim();
+    if (explicit) throw new Error(`cannot pin to CPU ${cpus}: ${why}`);
+    return `none (taskset unavailable: ${why})`;
+  }
+  return `all benchmark processes on CPU ${cpus} (taskset)`;
 }

@@ -67,6 +67,7 @@ class GatewayConnection extends ConnectionManager implements GatewayClientMember
   private readonly proxies = new Map<string, AppClient>();
   private readonly localSpecs = new Map<string, LocalSpecs>();
   private inflight: Promise<AppInfo[]> | undefined;
+  private readonly loading = new Map<string, Promise<AppEntry | undefined>>();
   private readonly gateway: Record<keyof typeof gatewayTasks, EndpointFunction>;
 
   constructor(init: ClientInit) {
@@ -87,8 +88,6 @@ class GatewayConnection extends ConnectionManager implements GatewayClientMember
     const local = (client as { [ENDPOINT_SPECS]?: EndpointSpec[] } | undefined)?.[ENDPOINT_SPECS];
     if (local) this.localSpecs.set(name, { url: info.url, specs: local });
     else this.localSpecs.delete(name);
-    // Rebuild the entry even when the gateway's info is unchanged: the specs source may have.
-    this.apps.delete(name);
     this.store(info);
     return info;
   }
@@ -151,11 +150,12 @@ class GatewayConnection extends ConnectionManager implements GatewayClientMember
     let entry = this.apps.get(app);
     let fn = entry && this.resolve(entry, endpoint);
     if (!fn) {
-      // Unknown app, or an endpoint it did not have: the view may be stale, refresh once.
-      await this.refresh();
-      entry = this.apps.get(app);
-      if (!entry)
+      // An app this client has not loaded yet, or an endpoint its loaded schemas lack (the app
+      // may have been re-registered): ask the gateway about this one app, once.
+      entry = await this.load(app);
+      if (!entry) {
         throw new AppNotRegisteredError(`App "${app}" is not registered`, { data: { name: app } });
+      }
       fn = this.resolve(entry, endpoint);
       if (!fn) {
         throw new EndpointNotFoundError(`App "${app}" has no endpoint "${endpoint}"`, {
@@ -169,6 +169,30 @@ class GatewayConnection extends ConnectionManager implements GatewayClientMember
       if (error instanceof PorticoError && error.code === "APP_NOT_REGISTERED") this.forget(app);
       throw error;
     }
+  }
+
+  /** Loads one app's info from the gateway (concurrent callers share the request). */
+  private load(app: string): Promise<AppEntry | undefined> {
+    let pending = this.loading.get(app);
+    if (!pending) {
+      pending = (async () => {
+        try {
+          const { apps } = (await this.gateway.list_apps_with_schemas({ names: [app] })) as {
+            apps: AppInfo[];
+          };
+          const info = apps.find((a) => a.name === app);
+          if (!info) {
+            this.forget(app);
+            return undefined;
+          }
+          return this.store(info);
+        } finally {
+          this.loading.delete(app);
+        }
+      })();
+      this.loading.set(app, pending);
+    }
+    return pending;
   }
 
   callApp(
@@ -202,9 +226,7 @@ class GatewayConnection extends ConnectionManager implements GatewayClientMember
     return fn;
   }
 
-  private store(info: AppInfo): void {
-    const current = this.apps.get(info.name);
-    if (current && JSON.stringify(current.info) === JSON.stringify(info)) return;
+  private store(info: AppInfo): AppEntry {
     let local = this.localSpecs.get(info.name);
     if (local && local.url !== info.url) {
       // Re-registered elsewhere at another URL: the typed client describes some other app.
@@ -212,8 +234,13 @@ class GatewayConnection extends ConnectionManager implements GatewayClientMember
       local = undefined;
     }
     const list = local?.specs ?? specsFromDescriptors(info.endpoints);
-    const specs = new Map(list.map((s) => [s.name, s]));
-    this.apps.set(info.name, { info, specs, functions: new Map() });
+    const entry: AppEntry = {
+      info,
+      specs: new Map(list.map((s) => [s.name, s])),
+      functions: new Map(),
+    };
+    this.apps.set(info.name, entry);
+    return entry;
   }
 
   private forget(name: string): void {
@@ -222,12 +249,16 @@ class GatewayConnection extends ConnectionManager implements GatewayClientMember
   }
 }
 
-/** Connects a gateway client and loads the gateway's apps. */
+/**
+ * Connects a gateway client. It asks for the app names only (a handshake that stays cheap with
+ * thousands of apps); each app's schemas are loaded on its first call, or all at once by
+ * `refresh()`.
+ */
 export async function createGatewayClient(init: ClientInit): Promise<GatewayClient> {
   const connection = new GatewayConnection(init);
   attachEndpoints(connection, specsFromTasks(gatewayTasks));
   try {
-    await connection.refresh();
+    await connection.listApps();
   } catch (error) {
     await connection.close();
     throw error;

@@ -14,6 +14,7 @@ import type { AppRecord, Registry } from "../registry/registry.js";
 import { Service } from "../service/service.js";
 import type { ServiceOptions } from "../service/service.js";
 import type { ServeOptions, ServedService } from "../service/serve.js";
+import { JsonText } from "../service/json-text.js";
 import { assertAppName, normalizeAppUrl } from "./app-name.js";
 import { Forwarder } from "./forwarder.js";
 import { createGatewayClient } from "./gateway-client.js";
@@ -35,6 +36,10 @@ export interface GatewayOptions extends ServiceOptions {
   connectionsPerApp?: number;
 }
 
+function listText(apps: Iterable<string>): JsonText {
+  return new JsonText(`{"apps":[${[...apps].join(",")}]}`);
+}
+
 /** The gateway service. */
 export class Gateway extends Service {
   static override tasks = gatewayTasks;
@@ -43,9 +48,13 @@ export class Gateway extends Service {
 
   private readonly registry: Registry;
   private readonly forwarder: Forwarder;
-  private readonly apps = new Map<string, AppRecord>();
+  /**
+   * Registered apps as their JSON text: a thousand apps with twenty schemas each are a few
+   * strings rather than millions of small objects the garbage collector must trace.
+   */
+  private readonly apps = new Map<string, string>();
   private readonly discoveryTimeout: number;
-  private listCache: AppInfo[] | undefined;
+  private listCache: JsonText | undefined;
   /** The latest registration of each name still discovering; an older one finishing later is dropped. */
   private readonly pending = new Map<string, object>();
   /** Registry writes, one after another, in the order they were committed in memory. */
@@ -62,7 +71,7 @@ export class Gateway extends Service {
     this.addEndpoint(gatewayTasks.register_app, ({ name, url }) => this.registerApp(name, url));
     this.addEndpoint(gatewayTasks.unregister_app, ({ name }) => this.unregisterApp(name));
     this.addEndpoint(gatewayTasks.list_apps, () => ({ apps: [...this.apps.keys()] }));
-    this.addEndpoint(gatewayTasks.list_apps_with_schemas, () => ({ apps: this.appList() }));
+    this.addEndpoint(gatewayTasks.list_apps_with_schemas, ({ names }) => this.appList(names));
   }
 
   /**
@@ -81,7 +90,7 @@ export class Gateway extends Service {
       this.pending.delete(name);
       if (this.state === "Stopping") throw new ServiceStoppingError("The gateway is shutting down");
       this.forwarder.set(name, normalized);
-      this.apps.set(name, record);
+      this.apps.set(name, JSON.stringify(record));
       this.listCache = undefined;
       await this.persist(() => this.registry.put(record));
     }
@@ -105,7 +114,7 @@ export class Gateway extends Service {
   override async serve(options?: ServeOptions): Promise<ServedService> {
     for (const record of await this.registry.list()) {
       this.forwarder.set(record.name, record.url);
-      this.apps.set(record.name, record);
+      this.apps.set(record.name, JSON.stringify(record));
     }
     this.listCache = undefined;
     return super.serve(options);
@@ -129,8 +138,10 @@ export class Gateway extends Service {
     return { apps: this.apps.size };
   }
 
-  private appList(): AppInfo[] {
-    return (this.listCache ??= [...this.apps.values()]);
+  /** `{"apps": [...]}` of every app (cached until the next change), or of the apps named. */
+  private appList(names: string[] | undefined): JsonText {
+    if (names === undefined) return (this.listCache ??= listText(this.apps.values()));
+    return listText(names.flatMap((name) => this.apps.get(name) ?? []));
   }
 
   /** Queues a registry write behind the earlier ones, so a remote backend sees them in order. */

@@ -40,7 +40,9 @@ export const gatewayTasks = {
   }),
   list_apps_with_schemas: task({
     name: "list_apps_with_schemas",
-    description: "Every registered app with its URL and endpoint schemas.",
+    description:
+      "Every registered app with its URL and endpoint schemas; `names` asks for some apps only (unknown names are left out).",
+    input: z.object({ names: z.array(z.string()).max(1000).optional() }),
     output: z.object({ apps: z.array(appInfoSchema) }),
   }),
 } as const;

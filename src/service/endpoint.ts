@@ -7,6 +7,7 @@ import type { EndpointDescriptor, HttpMethod } from "../contract/endpoint.js";
 import { assertEndpointName } from "../contract/endpoint.js";
 import { RESERVED_CLIENT_MEMBERS } from "../client/create-client.js";
 import { DefinitionError } from "../errors.js";
+import type { JsonText } from "./json-text.js";
 
 /** What a handler receives besides its input. */
 export interface HandlerContext {
@@ -20,7 +21,10 @@ export interface HandlerContext {
 export type Handler<T extends AnyTask> = (
   input: InferHandlerInput<T>,
   context: HandlerContext,
-) => InferHandlerOutput<T> | Promise<InferHandlerOutput<T>>;
+) => HandlerResult<T> | Promise<HandlerResult<T>>;
+
+/** What a handler returns: its output, or `JsonText` it has serialised itself. */
+export type HandlerResult<T extends AnyTask> = InferHandlerOutput<T> | JsonText;
 
 /** A handler of any task, as the service stores it. */
 export type AnyHandler = (input: never, context: HandlerContext) => unknown;

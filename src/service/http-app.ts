@@ -28,6 +28,7 @@ import {
   ValidationError,
 } from "../errors.js";
 import type { RegisteredEndpoint } from "./endpoint.js";
+import { JsonText } from "./json-text.js";
 
 /** What the app builder needs from a service. */
 export interface AppHost {
@@ -105,6 +106,9 @@ function addRoute(app: FastifyInstance, host: AppHost, endpoint: RegisteredEndpo
       }
       const parsed = input ? validateInput(input, request.body, endpoint.name) : undefined;
       const result = await runHandler(endpoint, parsed, request, reply);
+      if (result instanceof JsonText) {
+        return reply.type("application/json; charset=utf-8").send(result.text);
+      }
       if (!output) return result === undefined ? reply.code(204).send() : sendJson(reply, result);
       const checked = output(result);
       if (!checked.ok) {
@@ -118,24 +122,37 @@ function addRoute(app: FastifyInstance, host: AppHost, endpoint: RegisteredEndpo
   });
 }
 
-/** Runs the handler with a signal that aborts only when the caller goes away before the reply. */
+/**
+ * Runs the handler. Its `signal` aborts only when the caller goes away before the reply, and is
+ * made on first use: most handlers never read it, and a controller and listener per request
+ * cost throughput.
+ */
 async function runHandler(
   endpoint: RegisteredEndpoint,
   parsed: unknown,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<unknown> {
-  const controller = new AbortController();
+  let controller: AbortController | undefined;
   // The response's `close`, not the request's: the request emits `close` as soon as its body
   // has been read, which aborted every handler that awaited anything.
   const onClose = (): void => {
-    if (!reply.raw.writableFinished) controller.abort();
+    if (!reply.raw.writableFinished) controller?.abort();
   };
-  reply.raw.once("close", onClose);
+  const context = {
+    request,
+    get signal(): AbortSignal {
+      if (!controller) {
+        controller = new AbortController();
+        reply.raw.once("close", onClose);
+      }
+      return controller.signal;
+    },
+  };
   try {
-    return await endpoint.handler(parsed as never, { request, signal: controller.signal });
+    return await endpoint.handler(parsed as never, context);
   } finally {
-    reply.raw.off("close", onClose);
+    if (controller) reply.raw.off("close", onClose);
   }
 }
 

@@ -51,6 +51,7 @@ describe("app proxies", () => {
   });
 
   it("validate input before sending: VALIDATION_FAILED and nothing sent", async () => {
+    await wire.refresh(); // a client loads an app's schemas on first use: load them beforehand
     const before = traffic();
     for (const gw of [stack.gw, wire]) {
       await expectRejects(

@@ -1,0 +1,76 @@
+// Command-line options of bench/run.js, with the defaults for a full and a --quick run.
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+export const USAGE = `usage: node bench/run.js [options]   (npm run bench -- [options])
+  --quick              short run: 3 rounds of 2 s, 1 s warm-up; discovery with 1 and 1,000
+                       apps, 2 rounds of 1 s; 5 launches (under 2 minutes)
+  --only a,b           contenders to run (default all): direct, portico, fastify-proxy,
+                       undici-proxy, moleculer-web, nginx; a selected one that fails aborts
+  --rounds N           interleaved rounds (default 3)
+  --duration S         seconds per measurement (default 10, quick 2)
+  --warmup S           warm-up seconds per contender (default 5, quick 1)
+  --load wrk|autocannon  force the load generator (default: wrk when on the PATH)
+  --wrk-threads N      wrk threads for the 32-connection scenario (default 1)
+  --backend fastify|portico  echo backend implementation (default fastify)
+  --pin CPUS|none      taskset CPU list shared by every process (default 0 on Linux)
+  --apps 1,100,1000    app counts of the discovery figures (default 1,100,1000; quick 1,1000)
+  --skip-discovery     no discovery figures (registering 1,000 apps, list, connect, forwarding)
+  --skip-launch        no EchoService.launch() figure
+  --out FILE           results file (default bench/results/latest.json)`;
+
+export function parseOptions(argv = process.argv.slice(2)) {
+  const strings = ["only", "rounds", "duration", "warmup", "load", "backend", "wrk-threads"];
+  strings.push("pin", "out", "apps");
+  const options = Object.fromEntries(strings.map((n) => [n, { type: "string" }]));
+  for (const flag of ["quick", "help", "skip-discovery", "skip-launch"]) {
+    options[flag] = { type: "boolean" };
+  }
+  const { values: a } = parseArgs({ args: argv, options, strict: true });
+  const int = (name, fallback, min) => {
+    const n = Number(a[name] ?? fallback);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}`);
+    return n;
+  };
+  if (a.load && !["wrk", "autocannon"].includes(a.load)) throw new Error("--load: wrk|autocannon");
+  if (a.backend && !["fastify", "portico"].includes(a.backend)) {
+    throw new Error("--backend: fastify|portico");
+  }
+  const quick = Boolean(a.quick);
+  const apps = (a.apps ?? (quick ? "1,1000" : "1,100,1000")).split(",").map(Number);
+  if (apps.some((n) => !Number.isInteger(n) || n < 1 || n > 9999)) {
+    throw new Error("--apps: comma-separated integers from 1 to 9999");
+  }
+  const rounds = int("rounds", 3, 1);
+  const duration = int("duration", quick ? 2 : 10, 1);
+  const warmup = int("warmup", quick ? 1 : 5, 1);
+  return {
+    help: Boolean(a.help),
+    quick,
+    only: a.only ?? null,
+    rounds,
+    duration,
+    warmup,
+    load: a.load ?? null,
+    wrkThreads: int("wrk-threads", 1, 1),
+    backend: a.backend ?? "fastify",
+    pin: a.pin ?? (process.platform === "linux" ? "0" : "none"),
+    pinExplicit: a.pin !== undefined,
+    clientCalls: quick ? 1000 : 10000,
+    connections: [1, 32],
+    // Quick: N in {1, 1000}, 2 repetitions, 2 rounds of 1 s, 5 launches (full: 7, 7, 10).
+    discovery: a["skip-discovery"]
+      ? null
+      : {
+          counts: [...new Set(apps)].sort((x, y) => x - y),
+          reps: quick ? 2 : 7,
+          firstCallRuns: quick ? 2 : 7,
+          rounds: quick && a.rounds === undefined ? 2 : rounds,
+          duration: quick && a.duration === undefined ? 1 : duration,
+          warmup: quick ? 1 : warmup,
+          concurrency: 16,
+        },
+    launchRuns: a["skip-launch"] ? 0 : quick ? 5 : 10,
+    out: a.out ?? fileURLToPath(new URL("../results/latest.json", import.meta.url)),
+  };
+}
