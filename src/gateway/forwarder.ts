@@ -41,6 +41,7 @@ export interface ForwarderOptions {
 
 interface Route {
   url: string;
+  origin: string;
   basePath: string;
   pool: Pool;
 }
@@ -48,27 +49,30 @@ interface Route {
 /** Routes requests to registered apps. */
 export class Forwarder {
   private readonly routes = new Map<string, Route>();
+  /** One keep-alive pool per upstream origin, shared by the apps there, closed with the last. */
+  private readonly pools = new Map<string, { pool: Pool; users: number }>();
 
   constructor(private readonly options: ForwarderOptions) {}
 
-  /** Adds or replaces the route of an app; an unchanged URL keeps its warm pool. */
+  /** Adds or replaces the route of an app; apps at a known origin reuse its warm pool. */
   set(name: string, url: string): void {
     const existing = this.routes.get(name);
     if (existing?.url === url) return;
     const parsed = new URL(url);
     this.routes.set(name, {
       url,
+      origin: parsed.origin,
       basePath: parsed.pathname === "/" ? "" : parsed.pathname,
-      pool: new Pool(parsed.origin, { connections: this.options.connections, pipelining: 1 }),
+      pool: this.acquire(parsed.origin),
     });
-    if (existing) void existing.pool.close();
+    if (existing) this.release(existing.origin);
   }
 
   /** Removes the route of an app, letting its in-flight requests finish. */
   delete(name: string): void {
     const route = this.routes.get(name);
     this.routes.delete(name);
-    if (route) void route.pool.close();
+    if (route) this.release(route.origin);
   }
 
   /**
@@ -99,9 +103,28 @@ export class Forwarder {
 
   /** Closes every pool. */
   async close(): Promise<void> {
-    const pools = [...this.routes.values()].map((r) => r.pool.close());
+    const pools = [...this.pools.values()].map((p) => p.pool.close());
     this.routes.clear();
+    this.pools.clear();
     await Promise.allSettled(pools);
+  }
+
+  private acquire(origin: string): Pool {
+    let shared = this.pools.get(origin);
+    if (!shared) {
+      const pool = new Pool(origin, { connections: this.options.connections, pipelining: 1 });
+      shared = { pool, users: 0 };
+      this.pools.set(origin, shared);
+    }
+    shared.users++;
+    return shared.pool;
+  }
+
+  private release(origin: string): void {
+    const shared = this.pools.get(origin);
+    if (!shared || --shared.users > 0) return;
+    this.pools.delete(origin);
+    void shared.pool.close();
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, route: Route, path: string): void {
