@@ -5,14 +5,14 @@ import type { AppRecord, Registry } from "./registry.js";
 
 /**
  * In-memory registry, in registration order (re-registering keeps the first position). Records
- * are kept as JSON text: a copy the caller cannot change afterwards, and few objects for the
- * garbage collector to trace however many schemas the apps publish.
+ * are kept as JSON in Buffers: a copy the caller cannot change afterwards, held outside the
+ * JavaScript heap so that many large schemas cost the garbage collector nothing.
  */
 export class MemoryRegistry implements Registry {
-  private readonly apps = new Map<string, string>();
+  private readonly apps = new Map<string, Buffer>();
 
   put(record: AppRecord): void {
-    this.apps.set(record.name, JSON.stringify(record));
+    this.apps.set(record.name, Buffer.from(JSON.stringify(record)));
   }
 
   delete(name: string): boolean {
@@ -20,6 +20,6 @@ export class MemoryRegistry implements Registry {
   }
 
   list(): AppRecord[] {
-    return [...this.apps.values()].map((text) => JSON.parse(text) as AppRecord);
+    return [...this.apps.values()].map((json) => JSON.parse(json.toString()) as AppRecord);
   }
 }

@@ -3,5 +3,5 @@
  * check and no second serialisation (the gateway's app lists can be megabytes).
  */
 export class JsonText {
-  constructor(readonly text: string) {}
+  constructor(readonly text: string | Buffer) {}
 }
