@@ -45,7 +45,8 @@ async function runRounds(urls, load, opts) {
   for (let r = 1; r <= opts.rounds; r++) {
     for (const conns of opts.connections) {
       for (const name of active) {
-        const result = await run(name, conns, opts.duration).catch((err) => ({
+        const duration = conns === 1 ? opts.durationC1 : opts.duration;
+        const result = await run(name, conns, duration).catch((err) => ({
           error: firstLines(err, 1),
         }));
         rounds[`c${conns}`][name].push(result);
@@ -86,7 +87,11 @@ async function extraFigures(opts, load) {
 async function main(opts) {
   const started = new Date();
   const selected = selectContenders(opts.only);
-  const perContender = opts.warmup + opts.rounds * opts.connections.length * (opts.duration + 0.4);
+  const perRound = opts.connections.reduce(
+    (sum, c) => sum + (c === 1 ? opts.durationC1 : opts.duration) + 0.4,
+    0,
+  );
+  const perContender = opts.warmup + opts.rounds * perRound;
   const d = opts.discovery;
   // Per gateway: load rounds, then ~3 ms per registration and ~0.6 ms per app per repetition.
   const reps = d ? d.reps + d.firstCallRuns : 0;

@@ -3,8 +3,9 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 export const USAGE = `usage: node bench/run.js [options]   (npm run bench -- [options])
-  --quick              short run: 3 rounds of 2 s, 1 s warm-up; discovery with 1 and 1,000
-                       apps, 2 rounds of 1 s; 5 launches (under 2 minutes)
+  --quick              short run: 3 rounds of 2 s (1 s at 1 connection), 1 s warm-up;
+                       discovery with 1 and 1,000 apps, 2 rounds of 1 s; 5 launches
+                       (under 2 minutes)
   --only a,b           contenders to run (default all): direct, portico, fastify-proxy,
                        undici-proxy, moleculer-web, nginx; a selected one that fails aborts
   --rounds N           interleaved rounds (default 3)
@@ -50,6 +51,8 @@ export function parseOptions(argv = process.argv.slice(2)) {
     only: a.only ?? null,
     rounds,
     duration,
+    // Quick runs measure one connection (latency: thousands of samples a second) for 1 s.
+    durationC1: quick && a.duration === undefined ? 1 : duration,
     warmup,
     load: a.load ?? null,
     wrkThreads: int("wrk-threads", 1, 1),
