@@ -55,26 +55,25 @@ export class ConnectionManager {
   readonly url: string;
   /** @internal */
   readonly transport: HttpTransport;
-  private readonly ownsTransport: boolean;
-  private readonly managed: ManagedProcess | undefined;
-  private readonly builtins: Record<keyof typeof builtinTasks, EndpointFunction>;
+  private readonly _ownsTransport: boolean;
+  private readonly _managed: ManagedProcess | undefined;
+  private readonly _builtins: Record<keyof typeof builtinTasks, EndpointFunction>;
 
   constructor(init: ClientInit) {
     this.transport = init.transport ?? new HttpTransport(init.url, init);
-    this.ownsTransport = init.transport === undefined;
+    this._ownsTransport = init.transport === undefined;
     this.url = this.transport.url;
-    this.managed = init.process;
+    this._managed = init.process;
     const names = Object.keys(builtinTasks) as (keyof typeof builtinTasks)[];
-    this.builtins = Object.fromEntries(names.map((n) => [n, builtin(this.transport, n)])) as Record<
-      keyof typeof builtinTasks,
-      EndpointFunction
-    >;
+    this._builtins = Object.fromEntries(
+      names.map((n) => [n, builtin(this.transport, n)]),
+    ) as Record<keyof typeof builtinTasks, EndpointFunction>;
   }
 
   /** `{ status: "Available" }`, or `{ status: "Down" }` when nothing answers (never throws for that). */
   async status(options?: CallOptions): Promise<Out<"status">> {
     try {
-      return (await this.builtins.status(undefined, options)) as Out<"status">;
+      return (await this._builtins.status(undefined, options)) as Out<"status">;
     } catch (error) {
       if (error instanceof PorticoError && error.code === "SERVICE_UNAVAILABLE") {
         return { status: "Down" satisfies ServiceStatus };
@@ -85,17 +84,17 @@ export class ConnectionManager {
 
   /** The service's heartbeat: status, server id, message, details. */
   async heartbeat(options?: CallOptions): Promise<Out<"heartbeat">> {
-    return (await this.builtins.heartbeat(undefined, options)) as Out<"heartbeat">;
+    return (await this._builtins.heartbeat(undefined, options)) as Out<"heartbeat">;
   }
 
   /** Names of every endpoint. */
   async endpoints(options?: CallOptions): Promise<string[]> {
-    return ((await this.builtins.endpoints(undefined, options)) as Out<"endpoints">).endpoints;
+    return ((await this._builtins.endpoints(undefined, options)) as Out<"endpoints">).endpoints;
   }
 
   /** Every endpoint with its JSON Schemas, keyed by name. */
   async detailedEndpoints(options?: CallOptions): Promise<Record<string, EndpointDescriptor>> {
-    const out = (await this.builtins.detailed_endpoints(
+    const out = (await this._builtins.detailed_endpoints(
       undefined,
       options,
     )) as Out<"detailed_endpoints">;
@@ -104,37 +103,41 @@ export class ConnectionManager {
 
   /** The server's unique id. */
   async serverId(options?: CallOptions): Promise<string> {
-    return ((await this.builtins.server_id(undefined, options)) as Out<"server_id">).server_id;
+    return ((await this._builtins.server_id(undefined, options)) as Out<"server_id">).server_id;
   }
 
   /** The class the service was built from. */
   async className(options?: CallOptions): Promise<string> {
-    return ((await this.builtins.class_name(undefined, options)) as Out<"class_name">).class_name;
+    return ((await this._builtins.class_name(undefined, options)) as Out<"class_name">).class_name;
   }
 
   /** Path of the launched process's PID file (null when served in-process). */
   async pidFile(options?: CallOptions): Promise<string | null> {
-    return ((await this.builtins.pid_file(undefined, options)) as Out<"pid_file">).pid_file;
+    return ((await this._builtins.pid_file(undefined, options)) as Out<"pid_file">).pid_file;
   }
 
   /**
    * Asks the service to stop and waits until it no longer answers. For a launched service, also
-   * waits for its process to exit, escalating to SIGTERM and SIGKILL after `grace` ms.
+   * waits up to `grace` ms for its process to exit, then sends SIGTERM, and SIGKILL 2 s later.
    */
   async shutdown(options: ShutdownOptions = {}): Promise<{ shutdown: true }> {
     const grace = options.grace ?? 10_000;
+    let stopped: boolean;
     try {
-      await this.builtins.shutdown(undefined, { ...options, timeout: options.timeout ?? grace });
-    } catch (error) {
-      // Already down is what the caller wants; anything else still ends in the stop ladder below.
-      if (!(error instanceof PorticoError) || error.code !== "SERVICE_UNAVAILABLE") {
-        if (!this.managed) throw error;
+      try {
+        await this._builtins.shutdown(undefined, { ...options, timeout: options.timeout ?? grace });
+      } catch (error) {
+        // Already down is what the caller wants; a launched process still gets the stop ladder.
+        if (!(error instanceof PorticoError) || error.code !== "SERVICE_UNAVAILABLE") {
+          if (!this._managed) throw error;
+        }
       }
+      stopped = this._managed
+        ? await waitOrStop(this._managed, grace)
+        : await this._waitUntilDown(grace);
+    } finally {
+      await this.close();
     }
-    const stopped = this.managed
-      ? await waitOrStop(this.managed, grace)
-      : await this.waitUntilDown(grace);
-    await this.close();
     if (!stopped) {
       throw new ShutdownTimeoutError(`Service at ${this.url} did not stop within ${grace} ms`);
     }
@@ -154,14 +157,14 @@ export class ConnectionManager {
 
   /** Closes this client's connections (the service keeps running); idempotent. */
   async close(): Promise<void> {
-    if (this.ownsTransport) await this.transport.close();
+    if (this._ownsTransport) await this.transport.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
-  private async waitUntilDown(grace: number): Promise<boolean> {
+  private async _waitUntilDown(grace: number): Promise<boolean> {
     const deadline = Date.now() + grace;
     while (Date.now() < deadline) {
       try {

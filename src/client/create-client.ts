@@ -27,9 +27,9 @@ export const RESERVED_CLIENT_MEMBERS: ReadonlySet<string> = new Set([
   "url",
   "name", // app proxies expose the app's name under it
   "transport",
-  "ownsTransport",
-  "managed",
-  "builtins",
+  "_ownsTransport",
+  "_managed",
+  "_builtins",
   "then",
 ]);
 

@@ -104,14 +104,14 @@ export class HttpTransport {
   ): Promise<TransportReply> {
     if (this.closed) throw new ServiceUnavailableError(`Client for ${this.url} is closed`);
     const timeout = options.timeout ?? this.defaultTimeout;
+    if (options.signal?.aborted) {
+      throw new RequestAbortedError(`${method} ${this.url}${path} was aborted before it was sent`);
+    }
     const collector = new ReplyCollector();
     const timer = setTimeout(() => collector.abort(timeoutReason), timeout);
     const signal = options.signal;
     const onAbort = (): void => collector.abort(abortReason);
-    if (signal) {
-      if (signal.aborted) onAbort();
-      else signal.addEventListener("abort", onAbort, { once: true });
-    }
+    signal?.addEventListener("abort", onAbort, { once: true });
     const headers =
       options.headers === undefined
         ? body === undefined

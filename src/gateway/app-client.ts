@@ -14,8 +14,8 @@ export interface AppCallOptions extends CallOptions {
 
 /** What an AppClient delegates to (the gateway client). */
 export interface AppInvoker {
-  invoke(app: string, endpoint: string, input: unknown, options?: CallOptions): Promise<unknown>;
-  callApp(app: string, path: string, body: unknown, options?: AppCallOptions): Promise<unknown>;
+  _invoke(app: string, endpoint: string, input: unknown, options?: CallOptions): Promise<unknown>;
+  _callApp(app: string, path: string, body: unknown, options?: AppCallOptions): Promise<unknown>;
 }
 
 /** Members every app proxy has besides its endpoint methods. */
@@ -47,7 +47,7 @@ export function createAppClient<TTasks extends TaskRecord>(
 ): AppClient<TTasks> {
   const members: AppClientMembers = {
     name,
-    call: (path, body, options) => invoker.callApp(name, path, body, options),
+    call: (path, body, options) => invoker._callApp(name, path, body, options),
   };
   const methods = new Map<string, (input?: unknown, options?: CallOptions) => Promise<unknown>>();
   return new Proxy(members, {
@@ -57,7 +57,7 @@ export function createAppClient<TTasks extends TaskRecord>(
       }
       let method = methods.get(prop);
       if (!method) {
-        method = (input, options) => invoker.invoke(name, prop, input, options);
+        method = (input, options) => invoker._invoke(name, prop, input, options);
         methods.set(prop, method);
       }
       return method;

@@ -12,6 +12,8 @@ export const APP_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
  * (`then` would make a client look like a Promise).
  */
 export const RESERVED_APP_NAMES: ReadonlySet<string> = new Set([
+  // members every object has (hasOwnProperty, toString, ...)
+  ...Object.getOwnPropertyNames(Object.prototype),
   // gateway client members
   "url",
   "transport",

@@ -10,6 +10,7 @@ import type { Dispatcher } from "undici";
 import type { PorticoError } from "../errors.js";
 import {
   AppNotRegisteredError,
+  BadRequestError,
   UpstreamTimeoutError,
   UpstreamUnreachableError,
 } from "../errors.js";
@@ -26,7 +27,11 @@ const HOP_BY_HOP = new Set([
   "transfer-encoding",
   "upgrade",
   "host",
+  "expect", // Node has answered 100-continue already; undici refuses the header
 ]);
+
+/** A `.` or `..` path segment, plain or percent-encoded, before any query string. */
+const DOT_SEGMENT = /^[^?]*\/(?:\.|%2e){1,2}(?:[/?]|$)/i;
 
 /** Bodies up to this size are buffered (faster for small JSON); larger ones are streamed. */
 const BUFFER_LIMIT = 64 * 1024;
@@ -96,6 +101,11 @@ export class Forwarder {
       return true;
     }
     const rest = url.slice(end);
+    if (DOT_SEGMENT.test(rest)) {
+      // `/app/../admin` must not reach the upstream's paths outside the app's base path.
+      sendError(res, new BadRequestError("Paths with . or .. segments are not forwarded"));
+      return true;
+    }
     const path = route.basePath + (rest === "" || rest[0] === "?" ? `/${rest}` : rest);
     this.forward(req, res, route, path);
     return true;
@@ -145,7 +155,8 @@ export class Forwarder {
         handler,
       );
     };
-    if (method === "GET" || method === "HEAD" || length === 0) return send(null);
+    const chunked = req.headers["transfer-encoding"] !== undefined;
+    if (length === 0 || (Number.isNaN(length) && !chunked)) return send(null);
     if (length <= BUFFER_LIMIT) return bufferBody(req, send);
     send(req);
   }
@@ -187,6 +198,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
+    // A request that waited in a busy pool may have lost its caller meanwhile.
+    if (this.callerGone) return controller.abort(new Error("caller went away"));
     this.socket[IN_FLIGHT] = controller;
   }
 

@@ -62,18 +62,20 @@ export interface GatewayClientMembers {
 export type GatewayClient<TTasks extends TaskRecord = typeof gatewayTasks> = ServiceClient<TTasks> &
   GatewayClientMembers & { readonly [app: string]: AppClient };
 
+// Members that are not public API start with "_": app names start with a letter, so no app can
+// ever shadow them through `gw.<name>` (the public ones are in RESERVED_APP_NAMES).
 class GatewayConnection extends ConnectionManager implements GatewayClientMembers, AppInvoker {
-  private readonly apps = new Map<string, AppEntry>();
-  private readonly proxies = new Map<string, AppClient>();
-  private readonly localSpecs = new Map<string, LocalSpecs>();
-  private inflight: Promise<AppInfo[]> | undefined;
-  private readonly loading = new Map<string, Promise<AppEntry | undefined>>();
-  private readonly gateway: Record<keyof typeof gatewayTasks, EndpointFunction>;
+  private readonly _apps = new Map<string, AppEntry>();
+  private readonly _proxies = new Map<string, AppClient>();
+  private readonly _localSpecs = new Map<string, LocalSpecs>();
+  private _inflight: Promise<AppInfo[]> | undefined;
+  private readonly _loading = new Map<string, Promise<AppEntry | undefined>>();
+  private readonly _gateway: Record<keyof typeof gatewayTasks, EndpointFunction>;
 
   constructor(init: ClientInit) {
     super(init);
     const specs = specsFromTasks(gatewayTasks);
-    this.gateway = Object.fromEntries(
+    this._gateway = Object.fromEntries(
       specs.map((s) => [s.name, createEndpointFunction(this.transport, s)]),
     ) as Record<keyof typeof gatewayTasks, EndpointFunction>;
   }
@@ -84,24 +86,24 @@ class GatewayConnection extends ConnectionManager implements GatewayClientMember
     client?: ConnectionManager,
   ): Promise<RegisteredApp> {
     assertAppName(name);
-    const info = (await this.gateway.register_app({ name, url: String(url) })) as RegisteredApp;
+    const info = (await this._gateway.register_app({ name, url: String(url) })) as RegisteredApp;
     const local = (client as { [ENDPOINT_SPECS]?: EndpointSpec[] } | undefined)?.[ENDPOINT_SPECS];
-    if (local) this.localSpecs.set(name, { url: info.url, specs: local });
-    else this.localSpecs.delete(name);
-    this.store(info);
+    if (local) this._localSpecs.set(name, { url: info.url, specs: local });
+    else this._localSpecs.delete(name);
+    this._store(info);
     return info;
   }
 
   async unregisterApp(name: string): Promise<void> {
     try {
-      await this.gateway.unregister_app({ name });
+      await this._gateway.unregister_app({ name });
     } finally {
-      this.forget(name);
+      this._forget(name);
     }
   }
 
   async listApps(): Promise<string[]> {
-    return ((await this.gateway.list_apps()) as { apps: string[] }).apps;
+    return ((await this._gateway.list_apps()) as { apps: string[] }).apps;
   }
 
   listAppsWithSchemas(): Promise<AppInfo[]> {
@@ -118,45 +120,45 @@ class GatewayConnection extends ConnectionManager implements GatewayClientMember
 
   refresh(): Promise<AppInfo[]> {
     // Concurrent callers share one request.
-    this.inflight ??= (async () => {
+    this._inflight ??= (async () => {
       try {
-        const { apps } = (await this.gateway.list_apps_with_schemas()) as { apps: AppInfo[] };
+        const { apps } = (await this._gateway.list_apps_with_schemas()) as { apps: AppInfo[] };
         const known = new Set(apps.map((a) => a.name));
-        for (const name of this.apps.keys()) if (!known.has(name)) this.forget(name);
-        for (const info of apps) this.store(info);
+        for (const name of this._apps.keys()) if (!known.has(name)) this._forget(name);
+        for (const info of apps) this._store(info);
         return apps;
       } finally {
-        this.inflight = undefined;
+        this._inflight = undefined;
       }
     })();
-    return this.inflight;
+    return this._inflight;
   }
 
   app<S = unknown>(name: string): AppClient<TasksOf<S>> {
-    let proxy = this.proxies.get(name);
+    let proxy = this._proxies.get(name);
     if (!proxy) {
       proxy = createAppClient(this, name);
-      this.proxies.set(name, proxy);
+      this._proxies.set(name, proxy);
     }
     return proxy as AppClient<TasksOf<S>>;
   }
 
-  async invoke(
+  async _invoke(
     app: string,
     endpoint: string,
     input: unknown,
     options?: CallOptions,
   ): Promise<unknown> {
-    let entry = this.apps.get(app);
-    let fn = entry && this.resolve(entry, endpoint);
+    let entry = this._apps.get(app);
+    let fn = entry && this._resolve(entry, endpoint);
     if (!fn) {
       // An app this client has not loaded yet, or an endpoint its loaded schemas lack (the app
       // may have been re-registered): ask the gateway about this one app, once.
-      entry = await this.load(app);
+      entry = await this._load(app);
       if (!entry) {
         throw new AppNotRegisteredError(`App "${app}" is not registered`, { data: { name: app } });
       }
-      fn = this.resolve(entry, endpoint);
+      fn = this._resolve(entry, endpoint);
       if (!fn) {
         throw new EndpointNotFoundError(`App "${app}" has no endpoint "${endpoint}"`, {
           data: { app, endpoint, endpoints: Object.keys(entry.info.endpoints) },
@@ -166,36 +168,36 @@ class GatewayConnection extends ConnectionManager implements GatewayClientMember
     try {
       return await fn(input, options);
     } catch (error) {
-      if (error instanceof PorticoError && error.code === "APP_NOT_REGISTERED") this.forget(app);
+      if (error instanceof PorticoError && error.code === "APP_NOT_REGISTERED") this._forget(app);
       throw error;
     }
   }
 
   /** Loads one app's info from the gateway (concurrent callers share the request). */
-  private load(app: string): Promise<AppEntry | undefined> {
-    let pending = this.loading.get(app);
+  private _load(app: string): Promise<AppEntry | undefined> {
+    let pending = this._loading.get(app);
     if (!pending) {
       pending = (async () => {
         try {
-          const { apps } = (await this.gateway.list_apps_with_schemas({ names: [app] })) as {
+          const { apps } = (await this._gateway.list_apps_with_schemas({ names: [app] })) as {
             apps: AppInfo[];
           };
           const info = apps.find((a) => a.name === app);
           if (!info) {
-            this.forget(app);
+            this._forget(app);
             return undefined;
           }
-          return this.store(info);
+          return this._store(info);
         } finally {
-          this.loading.delete(app);
+          this._loading.delete(app);
         }
       })();
-      this.loading.set(app, pending);
+      this._loading.set(app, pending);
     }
     return pending;
   }
 
-  callApp(
+  _callApp(
     app: string,
     path: string,
     body: unknown,
@@ -211,7 +213,7 @@ class GatewayConnection extends ConnectionManager implements GatewayClientMember
     );
   }
 
-  private resolve(entry: AppEntry, endpoint: string): EndpointFunction | undefined {
+  private _resolve(entry: AppEntry, endpoint: string): EndpointFunction | undefined {
     let fn = entry.functions.get(endpoint);
     if (fn) return fn;
     const spec = entry.specs.get(endpoint);
@@ -226,11 +228,11 @@ class GatewayConnection extends ConnectionManager implements GatewayClientMember
     return fn;
   }
 
-  private store(info: AppInfo): AppEntry {
-    let local = this.localSpecs.get(info.name);
+  private _store(info: AppInfo): AppEntry {
+    let local = this._localSpecs.get(info.name);
     if (local && local.url !== info.url) {
       // Re-registered elsewhere at another URL: the typed client describes some other app.
-      this.localSpecs.delete(info.name);
+      this._localSpecs.delete(info.name);
       local = undefined;
     }
     const list = local?.specs ?? specsFromDescriptors(info.endpoints);
@@ -239,13 +241,13 @@ class GatewayConnection extends ConnectionManager implements GatewayClientMember
       specs: new Map(list.map((s) => [s.name, s])),
       functions: new Map(),
     };
-    this.apps.set(info.name, entry);
+    this._apps.set(info.name, entry);
     return entry;
   }
 
-  private forget(name: string): void {
-    this.apps.delete(name);
-    this.localSpecs.delete(name);
+  private _forget(name: string): void {
+    this._apps.delete(name);
+    this._localSpecs.delete(name);
   }
 }
 

@@ -150,7 +150,7 @@ export class Gateway extends Service {
   /** `{"apps": [...]}` of every app (cached until the next change), or of the apps named. */
   private appList(names: string[] | undefined): JsonText {
     if (names === undefined) return (this.listCache ??= listText(this.apps.values()));
-    return listText(names.flatMap((name) => this.apps.get(name) ?? []));
+    return listText([...new Set(names)].flatMap((name) => this.apps.get(name) ?? []));
   }
 
   /** Queues a registry write behind the earlier ones, so a remote backend sees them in order. */

@@ -56,6 +56,17 @@ export class ChildServiceProcess implements ManagedProcess {
         live.delete(child);
         resolve();
       });
+      // A spawn that fails (EAGAIN, ENOMEM) emits `error` and maybe never `exit`: count it as an
+      // exit, so that launch fails at once and stop() does not wait forever; an unhandled
+      // `error` would crash the launching process.
+      child.on("error", (error) => {
+        this.tail.push(`spawn error: ${error.message}`);
+        if (child.pid === undefined && this.exitCode === null) {
+          this.exitCode = -1;
+          live.delete(child);
+          resolve();
+        }
+      });
     });
   }
 

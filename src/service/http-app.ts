@@ -49,6 +49,8 @@ export function buildHttpApp(host: AppHost): FastifyInstance {
   const app = Fastify({
     logger: host.logger,
     bodyLimit: host.bodyLimit,
+    // Errors fastify meets before routing (a malformed URL) get our JSON body too.
+    frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
     serverFactory: (handler) =>
       createServer((req, res) => {
         if (!host.handleRaw(req, res)) handler(req, res);

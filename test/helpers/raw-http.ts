@@ -20,6 +20,8 @@ export interface RawRequest {
   method?: string;
   headers?: OutgoingHttpHeaders;
   body?: string | Buffer;
+  /** Request target sent verbatim (a URL string would be normalised, e.g. `/a/../b` to `/b`). */
+  path?: string;
 }
 
 /** Sends one request to `url` (absolute) and buffers the reply. */
@@ -30,7 +32,8 @@ export function rawRequest(url: string, init: RawRequest = {}): Promise<RawReply
     if (init.body !== undefined && headers["transfer-encoding"] === undefined) {
       headers["content-length"] = Buffer.byteLength(init.body);
     }
-    const req = request(url, { method: init.method ?? "GET", headers, agent: false });
+    const options = { method: init.method ?? "GET", headers, agent: false };
+    const req = request(url, init.path === undefined ? options : { ...options, path: init.path });
     req.once("error", reject);
     req.once("response", (res) => {
       const chunks: Buffer[] = [];

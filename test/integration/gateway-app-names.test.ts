@@ -83,4 +83,19 @@ describe("app names and URLs, enforced by the gateway", () => {
     );
     expect(stack.requests.length).toBe(before);
   });
+
+  it("reserves every member a gateway client has, so no app can shadow one", () => {
+    const members = new Set<string>();
+    for (
+      let o: object | null = stack.gw;
+      o && o !== Object.prototype;
+      o = Object.getPrototypeOf(o)
+    ) {
+      for (const key of Object.getOwnPropertyNames(o)) members.add(key);
+    }
+    // Members starting with "_" can never be app names (those start with a letter).
+    const exposed = [...members].filter((m) => /^[A-Za-z]/.test(m) && m !== "constructor");
+    expect(exposed.filter((m) => !RESERVED_APP_NAMES.has(m))).toEqual([]);
+    expect(exposed).toContain("registerApp");
+  });
 });
