@@ -4,8 +4,8 @@
  * clients built from the wire (JSON Schema) and gateway proxies.
  */
 import type { Dispatcher } from "undici";
-import { ResponseInvalidError, ValidationError } from "../errors.js";
-import { describeIssues } from "../contract/validator.js";
+import { ResponseInvalidError } from "../errors.js";
+import { describeIssues, parseInput } from "../contract/validator.js";
 import type { Validator } from "../contract/validator.js";
 import type { CallOptions, HttpTransport } from "./transport.js";
 
@@ -31,16 +31,8 @@ export function createEndpointFunction(
   const path = pathPrefix + spec.path;
   const label = `${pathPrefix ? pathPrefix.slice(1) + "." : ""}${spec.name}`;
   return async (input, options = {}) => {
-    let payload = input;
-    if (spec.input && options.validateInput !== false) {
-      const result = spec.input(input === undefined ? {} : input);
-      if (!result.ok) {
-        throw new ValidationError(`Invalid input for ${label}: ${describeIssues(result.issues)}`, {
-          issues: result.issues,
-        });
-      }
-      payload = result.value;
-    }
+    const payload =
+      spec.input && options.validateInput !== false ? parseInput(spec.input, input, label) : input;
     const body = spec.method === "GET" ? undefined : (payload ?? {});
     const reply = await transport.call(spec.method, path, body, options);
     if (!spec.output || options.validateOutput === false) return reply;

@@ -74,6 +74,3 @@ export const builtinTasks = {
     output: z.object({ shutdown: z.boolean() }),
   }),
 } as const;
-
-/** Wire names of the built-in endpoints. */
-export type BuiltinName = keyof typeof builtinTasks;

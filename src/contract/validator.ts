@@ -4,6 +4,7 @@
  * so proxies behave the same whichever source their schemas came from.
  */
 import { z } from "zod";
+import { ValidationError } from "../errors.js";
 import type { ValidationIssue } from "../errors.js";
 
 /** Outcome of a validation: the parsed value (defaults applied, unknown keys stripped) or issues. */
@@ -59,4 +60,18 @@ export function describeIssues(issues: ValidationIssue[]): string {
       issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message,
     )
     .join("; ");
+}
+
+const NO_INPUT = Object.freeze({});
+
+/**
+ * Validates the input of endpoint `label` (a missing input counts as `{}`) and returns the parsed
+ * value, or throws `ValidationError` with the issues: one rule for servers and clients alike.
+ */
+export function parseInput(validator: Validator, input: unknown, label: string): unknown {
+  const result = validator(input === undefined ? NO_INPUT : input);
+  if (result.ok) return result.value;
+  throw new ValidationError(`Invalid input for ${label}: ${describeIssues(result.issues)}`, {
+    issues: result.issues,
+  });
 }

@@ -12,7 +12,7 @@ import type {
   FastifyReply,
   FastifyRequest,
 } from "fastify";
-import { describeIssues, zodValidator } from "../contract/validator.js";
+import { describeIssues, parseInput, zodValidator } from "../contract/validator.js";
 import type { Validator } from "../contract/validator.js";
 import {
   BadRequestError,
@@ -25,7 +25,6 @@ import {
   PorticoError,
   ServiceStoppingError,
   UnsupportedMediaTypeError,
-  ValidationError,
 } from "../errors.js";
 import type { RegisteredEndpoint } from "./endpoint.js";
 import { JsonText } from "./json-text.js";
@@ -106,7 +105,7 @@ function addRoute(app: FastifyInstance, host: AppHost, endpoint: RegisteredEndpo
       if (!endpoint.builtin && host.isStopping()) {
         throw new ServiceStoppingError("The service is shutting down");
       }
-      const parsed = input ? validateInput(input, request.body, endpoint.name) : undefined;
+      const parsed = input ? parseInput(input, request.body, endpoint.name) : undefined;
       const result = await runHandler(endpoint, parsed, request, reply);
       if (result instanceof JsonText) {
         return reply.type("application/json; charset=utf-8").send(result.text);
@@ -162,14 +161,6 @@ async function runHandler(
 function sendJson(reply: FastifyReply, value: unknown): unknown {
   if (typeof value !== "string") return value;
   return reply.type("application/json; charset=utf-8").send(JSON.stringify(value));
-}
-
-function validateInput(input: Validator, body: unknown, name: string): unknown {
-  const result = input(body === undefined ? {} : body);
-  if (result.ok) return result.value;
-  throw new ValidationError(`Invalid input for ${name}: ${describeIssues(result.issues)}`, {
-    issues: result.issues,
-  });
 }
 
 function errorHandler(
