@@ -25,8 +25,10 @@ export interface ManagedProcess {
 /** What every client is built from. */
 export interface ClientInit extends TransportOptions {
   url: string | URL;
-  /** Share a transport (gateway proxies reuse the gateway client's pool). */
+  /** Use this transport instead of opening one (the client closes it only with `ownsTransport`). */
   transport?: HttpTransport;
+  /** Hand `transport` over to the client, which then closes it on `close()`. */
+  ownsTransport?: boolean;
   /** The process behind this client when it came from `launch()`. */
   process?: ManagedProcess;
 }
@@ -61,7 +63,7 @@ export class ConnectionManager {
 
   constructor(init: ClientInit) {
     this.transport = init.transport ?? new HttpTransport(init.url, init);
-    this._ownsTransport = init.transport === undefined;
+    this._ownsTransport = init.transport === undefined || init.ownsTransport === true;
     this.url = this.transport.url;
     this._managed = init.process;
     const names = Object.keys(builtinTasks) as (keyof typeof builtinTasks)[];

@@ -6,11 +6,12 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
 import { builtinTasks } from "../contract/builtins.js";
-import type { ServiceStatus } from "../contract/builtins.js";
+import { ServiceStatus } from "../contract/builtins.js";
 import type { EndpointDescriptor, HttpMethod } from "../contract/endpoint.js";
 import type { AnyTask, TaskRecord } from "../contract/task.js";
 import { createDiscoveredClient, createServiceClient } from "../client/create-client.js";
 import type { ClientInit } from "../client/connection-manager.js";
+import { HttpTransport } from "../client/transport.js";
 import type { ServiceClient, TasksOf } from "../client/types.js";
 import { DefinitionError, ServiceUnavailableError } from "../errors.js";
 import type { GatewayClient } from "../gateway/gateway-client.js";
@@ -187,8 +188,20 @@ export class Service {
     options: ConnectOptions = {},
   ): Promise<ClientOf<S>> {
     const self = this as unknown as typeof Service;
-    await assertAvailable(url, options);
-    return (await self.createClient({ ...options, url })) as ClientOf<S>;
+    // The probe's connection pool becomes the client's: one pool, and its socket stays warm.
+    const transport = new HttpTransport(url, options);
+    try {
+      await assertAvailable(transport, options.timeout ?? 5_000);
+      return (await self.createClient({
+        ...options,
+        url,
+        transport,
+        ownsTransport: true,
+      })) as ClientOf<S>;
+    } catch (error) {
+      await transport.close();
+      throw error;
+    }
   }
 
   /** Builds the client of this class; gateways override it. */
@@ -286,26 +299,26 @@ function envLogger(): boolean | Record<string, unknown> {
   return level ? { level } : false;
 }
 
-/** Rejects with `ServiceUnavailableError` unless a Portico service answers Available at `url`. */
-export async function assertAvailable(
-  url: string | URL,
-  options: ConnectOptions = {},
-): Promise<void> {
-  const probe = createServiceClient({ url, timeout: options.timeout ?? 5_000 }, {});
+/** Rejects with `ServiceUnavailableError` unless a Portico service answers Available. */
+async function assertAvailable(transport: HttpTransport, timeout: number): Promise<void> {
+  const url = transport.url;
+  let reply: Awaited<ReturnType<HttpTransport["send"]>>;
   try {
-    const { status } = await probe.status();
-    if (status !== "Available") {
-      throw new ServiceUnavailableError(`Service at ${probe.url} is ${status}`, {
-        data: { url: probe.url, status },
-      });
-    }
+    reply = await transport.send("POST", "/status", undefined, { timeout });
   } catch (error) {
-    if (error instanceof ServiceUnavailableError) throw error;
-    throw new ServiceUnavailableError(`No Portico service answers at ${probe.url}`, {
+    const down = error instanceof ServiceUnavailableError;
+    throw new ServiceUnavailableError(`No Portico service answers at ${url}`, {
       cause: error,
-      data: { url: probe.url },
+      data: down ? { url, status: "Down" } : { url },
     });
-  } finally {
-    await probe.close();
+  }
+  const status = (reply.body as { status?: unknown } | undefined)?.status;
+  if (reply.status !== 200 || !ServiceStatus.safeParse(status).success) {
+    throw new ServiceUnavailableError(`No Portico service answers at ${url}`, { data: { url } });
+  }
+  if (status !== "Available") {
+    throw new ServiceUnavailableError(`Service at ${url} is ${String(status)}`, {
+      data: { url, status },
+    });
   }
 }
