@@ -122,7 +122,13 @@ export class Forwarder {
   private acquire(origin: string): Pool {
     let shared = this.pools.get(origin);
     if (!shared) {
-      const pool = new Pool(origin, { connections: this.options.connections, pipelining: 1 });
+      const pool = new Pool(origin, {
+        connections: this.options.connections,
+        pipelining: 1,
+        // Set once here rather than in every request's options.
+        headersTimeout: this.options.upstreamTimeout,
+        bodyTimeout: this.options.upstreamTimeout,
+      });
       shared = { pool, users: 0 };
       this.pools.set(origin, shared);
     }
@@ -141,16 +147,14 @@ export class Forwarder {
     const method = req.method as Dispatcher.HttpMethod;
     const length = Number(req.headers["content-length"] ?? NaN);
     const send = (body: Dispatcher.DispatchOptions["body"]): void => {
+      if (req.socket.destroyed) return; // the caller left while its body was arriving
       const handler = new ForwardHandler(req, res, route.url, this.options.upstreamTimeout);
-      if (handler.callerGone) return;
       route.pool.dispatch(
         {
           method,
           path,
           headers: requestHeaders(req),
           body,
-          headersTimeout: this.options.upstreamTimeout,
-          bodyTimeout: this.options.upstreamTimeout,
         },
         handler,
       );
