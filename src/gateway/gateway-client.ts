@@ -62,6 +62,9 @@ export interface GatewayClientMembers {
 export type GatewayClient<TTasks extends TaskRecord = typeof gatewayTasks> = ServiceClient<TTasks> &
   GatewayClientMembers & { readonly [app: string]: AppClient };
 
+/** Specs of the gateway's own endpoints, built once (their zod validators are reused). */
+const GATEWAY_SPECS = specsFromTasks(gatewayTasks);
+
 // Members that are not public API start with "_": app names start with a letter, so no app can
 // ever shadow them through `gw.<name>` (the public ones are in RESERVED_APP_NAMES).
 class GatewayConnection extends ConnectionManager implements GatewayClientMembers, AppInvoker {
@@ -74,10 +77,10 @@ class GatewayConnection extends ConnectionManager implements GatewayClientMember
 
   constructor(init: ClientInit) {
     super(init);
-    const specs = specsFromTasks(gatewayTasks);
-    this._gateway = Object.fromEntries(
-      specs.map((s) => [s.name, createEndpointFunction(this.transport, s)]),
-    ) as Record<keyof typeof gatewayTasks, EndpointFunction>;
+    // The gateway's own endpoints become methods (`gw.register_app(...)`), which the
+    // camelCase members call in turn.
+    attachEndpoints(this, GATEWAY_SPECS);
+    this._gateway = this as unknown as Record<keyof typeof gatewayTasks, EndpointFunction>;
   }
 
   async registerApp(
@@ -258,7 +261,6 @@ class GatewayConnection extends ConnectionManager implements GatewayClientMember
  */
 export async function createGatewayClient(init: ClientInit): Promise<GatewayClient> {
   const connection = new GatewayConnection(init);
-  attachEndpoints(connection, specsFromTasks(gatewayTasks));
   try {
     await connection.listApps();
   } catch (error) {

@@ -3,7 +3,7 @@
  */
 import { Gateway } from "../../src/gateway/gateway.js";
 import type { GatewayOptions } from "../../src/gateway/gateway.js";
-import { EchoService } from "../../src/samples/echo-service.js";
+import { EchoService, echoTask } from "../../src/samples/echo-service.js";
 import type { Service, ServiceOptions } from "../../src/service/service.js";
 import type { ServedService } from "../../src/service/serve.js";
 
@@ -50,3 +50,13 @@ export async function waitFor(
   }
   return false;
 }
+
+/** The `detailed_endpoints` entry of EchoService's `echo`, as every service must publish it. */
+export const ECHO_DESCRIPTOR = {
+  name: "echo",
+  path: "/echo",
+  methods: ["POST"],
+  input_schema: echoTask.inputJsonSchema,
+  output_schema: echoTask.outputJsonSchema,
+  description: echoTask.description,
+};

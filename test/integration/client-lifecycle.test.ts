@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { EchoService, echoTask } from "../../src/samples/echo-service.js";
+import { EchoService } from "../../src/samples/echo-service.js";
 import { Service } from "../../src/service/service.js";
 import { ServiceUnavailableError } from "../../src/errors.js";
-import { startEcho } from "../helpers/fixtures.js";
+import { ECHO_DESCRIPTOR, startEcho } from "../helpers/fixtures.js";
 import { expectRejects } from "../helpers/expect-error.js";
 
 describe("lifecycle methods of a client", () => {
@@ -28,14 +28,7 @@ describe("lifecycle methods of a client", () => {
     await using client = await EchoService.connect(echo.url);
     expect(await client.endpoints()).toContain("echo");
     const detailed = await client.detailedEndpoints();
-    expect(detailed.echo).toEqual({
-      name: "echo",
-      path: "/echo",
-      methods: ["POST"],
-      input_schema: echoTask.inputJsonSchema,
-      output_schema: echoTask.outputJsonSchema,
-      description: echoTask.description,
-    });
+    expect(detailed.echo).toEqual(ECHO_DESCRIPTOR);
     expect(Object.keys(detailed)).toEqual(await client.endpoints());
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { EchoService, echoTask } from "../../src/samples/echo-service.js";
+import { EchoService } from "../../src/samples/echo-service.js";
+import { ECHO_DESCRIPTOR } from "../helpers/fixtures.js";
 import { inject } from "../helpers/inject.js";
 
 const BUILTINS = [
@@ -77,14 +78,7 @@ describe("detailed_endpoints", () => {
 
   it("gives the echo task's JSON Schemas and POST only", async () => {
     const { body } = await inject(new EchoService(), "/detailed_endpoints");
-    expect(body.endpoints.echo).toEqual({
-      name: "echo",
-      path: "/echo",
-      methods: ["POST"],
-      input_schema: echoTask.inputJsonSchema,
-      output_schema: echoTask.outputJsonSchema,
-      description: echoTask.description,
-    });
+    expect(body.endpoints.echo).toEqual(ECHO_DESCRIPTOR);
   });
 
   it("gives built-ins GET and POST, no input schema and an output schema", async () => {

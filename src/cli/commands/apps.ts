@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import { EndpointNotFoundError, Gateway, PorticoError } from "../../index.js";
-import type { AppInfo, GatewayClient } from "../../index.js";
+import type { GatewayClient } from "../../index.js";
 import { writeLine } from "../io.js";
 import type { CliIo } from "../io.js";
 import { addGatewayOptions, examples, parseHttpUrl } from "../options.js";
@@ -48,12 +48,10 @@ export function registerAppCommands(program: Command, io: CliIo): void {
       examples("portico register echoer http://127.0.0.1:8080 --gateway http://127.0.0.1:8000"),
     )
     .action(async (name: string, url: string, options: GatewayCommandOptions) => {
-      const info = (await withGateway(options, (gw) => gw.registerApp(name, url))) as AppInfo & {
-        discovered?: boolean;
-      };
+      const info = await withGateway(options, (gw) => gw.registerApp(name, url));
       const endpoints = Object.keys(info.endpoints);
       writeLine(io.stdout, `Registered ${info.name} at ${info.url} (${describe(endpoints)})`);
-      if (info.discovered === false) {
+      if (!info.discovered) {
         writeLine(
           io.stderr,
           `warning: the gateway could not fetch detailed_endpoints from ${info.url}; calls are forwarded without schemas`,
