@@ -1,136 +1,250 @@
 /**
- * The error catalogue: every code Portico produces, its HTTP status and whether retrying can help.
+ * The error catalogue: every code Portico produces, its class, HTTP status and whether retrying
+ * can help. Everything else derives from it: the classes below, the wire map `errorFromWire` uses
+ * and docs/errors.md (`npm run docs:errors` writes it; a test fails when it is stale).
  *
  * Two families (as in the MCP SDK): wire errors travel as `{ "error": { code, message, data } }`
  * and are rebuilt on the client from `code`; local errors (launch failed, connection refused,
  * client-side timeout) happen in the caller's process and never serialise.
+ *
+ * A new code: an entry here, its class below (`errorClass(code)`), its export in src/index.ts.
  */
 
 /** One entry of the catalogue. */
 export interface ErrorSpec {
+  /** Name of the class that carries the code, exported under that name. */
+  readonly className: string;
   readonly status: number;
   readonly retryable: boolean;
+  /** True when servers send it; false when it only happens in the caller's process. */
   readonly wire: boolean;
+  /** One line for docs/errors.md. */
   readonly description: string;
 }
 
-/** Every error code, with its HTTP status. `docs/errors.md` lists the same codes (a test checks). */
+/** Every error code, in the order docs/errors.md lists them. */
 export const ERROR_CODES = {
   BAD_REQUEST: {
+    className: "BadRequestError",
     status: 400,
     retryable: false,
     wire: true,
     description: "The request body is not valid JSON or not of the expected form.",
   },
   INVALID_APP_NAME: {
+    className: "InvalidAppNameError",
     status: 400,
     retryable: false,
     wire: true,
     description: "An app name breaks the naming rule or is reserved.",
   },
   INVALID_APP_URL: {
+    className: "InvalidAppUrlError",
     status: 400,
     retryable: false,
     wire: true,
     description: "An app URL is not an absolute http(s) URL.",
   },
+  UNAUTHORIZED: {
+    className: "UnauthorizedError",
+    status: 401,
+    retryable: false,
+    wire: true,
+    description:
+      "The action needs a bearer token (`Authorization: Bearer <token>`) and none was sent.",
+  },
+  FORBIDDEN: {
+    className: "ForbiddenError",
+    status: 403,
+    retryable: false,
+    wire: true,
+    description:
+      "The token sent is wrong, or the action is refused for this caller (e.g. admin from a non-loopback peer with no adminToken).",
+  },
+  FORBIDDEN_HOST: {
+    className: "ForbiddenHostError",
+    status: 403,
+    retryable: false,
+    wire: true,
+    description:
+      "The request's Host is not one this server answers for (loopback names on a loopback bind, else `allowedHosts`): the DNS-rebinding guard.",
+  },
+  FORBIDDEN_ORIGIN: {
+    className: "ForbiddenOriginError",
+    status: 403,
+    retryable: false,
+    wire: true,
+    description:
+      "A cross-site request to an admin endpoint: its Origin is not in `allowedOrigins`, or it says `Sec-Fetch-Site: cross-site`.",
+  },
+  UPSTREAM_NOT_ALLOWED: {
+    className: "UpstreamNotAllowedError",
+    status: 403,
+    retryable: false,
+    wire: true,
+    description:
+      "The app's address (as resolved) is outside `allowedUpstreams`: the SSRF guard refused to connect.",
+  },
   ENDPOINT_NOT_FOUND: {
+    className: "EndpointNotFoundError",
     status: 404,
     retryable: false,
     wire: true,
     description: "No endpoint of that name on the service.",
   },
   APP_NOT_REGISTERED: {
+    className: "AppNotRegisteredError",
     status: 404,
     retryable: false,
     wire: true,
     description: "No app of that name is registered with the gateway.",
   },
   METHOD_NOT_ALLOWED: {
+    className: "MethodNotAllowedError",
     status: 405,
     retryable: false,
     wire: true,
     description: "The endpoint exists but not for this HTTP method.",
   },
+  REQUEST_TOO_SLOW: {
+    className: "RequestTooSlowError",
+    status: 408,
+    retryable: true,
+    wire: true,
+    description:
+      "The client did not send the whole request (headers, or a body as long as its Content-Length) within the server's timeouts.",
+  },
   PAYLOAD_TOO_LARGE: {
+    className: "PayloadTooLargeError",
     status: 413,
     retryable: false,
     wire: true,
     description: "The request body exceeds the service's body limit.",
   },
   UNSUPPORTED_MEDIA_TYPE: {
+    className: "UnsupportedMediaTypeError",
     status: 415,
     retryable: false,
     wire: true,
     description: "The request body has a content type the endpoint does not accept.",
   },
   VALIDATION_FAILED: {
+    className: "ValidationError",
     status: 422,
     retryable: false,
     wire: true,
     description: "Input does not match the task's input schema; `data.issues` lists why.",
   },
+  RATE_LIMITED: {
+    className: "RateLimitedError",
+    status: 429,
+    retryable: true,
+    wire: true,
+    description:
+      "This client sent more requests than `rateLimit` allows; retry after `Retry-After` seconds.",
+  },
+  HEADERS_TOO_LARGE: {
+    className: "HeadersTooLargeError",
+    status: 431,
+    retryable: false,
+    wire: true,
+    description: "The request's headers exceed the server's limit.",
+  },
   INTERNAL_ERROR: {
+    className: "InternalError",
     status: 500,
     retryable: false,
     wire: true,
     description: "An endpoint handler threw an unexpected error.",
   },
   OUTPUT_VALIDATION_FAILED: {
+    className: "OutputValidationError",
     status: 500,
     retryable: false,
     wire: true,
     description: "A handler returned a value that does not match the task's output schema.",
   },
   UPSTREAM_UNREACHABLE: {
+    className: "UpstreamUnreachableError",
     status: 502,
     retryable: true,
     wire: true,
     description: "The gateway could not reach the registered app.",
   },
+  DISCOVERY_TOO_LARGE: {
+    className: "DiscoveryTooLargeError",
+    status: 502,
+    retryable: false,
+    wire: true,
+    description:
+      "An app's `detailed_endpoints` reply exceeds `discoveryMaxBytes`; the app is registered without schemas (raw forwarding only).",
+  },
+  UPSTREAM_BUSY: {
+    className: "UpstreamBusyError",
+    status: 503,
+    retryable: true,
+    wire: true,
+    description: "The app already has `maxInFlightPerApp` forwarded requests in flight.",
+  },
   SERVICE_STOPPING: {
+    className: "ServiceStoppingError",
     status: 503,
     retryable: true,
     wire: true,
     description: "The service is shutting down and takes no new calls.",
   },
   UPSTREAM_TIMEOUT: {
+    className: "UpstreamTimeoutError",
     status: 504,
     retryable: true,
     wire: true,
     description: "The registered app did not answer the gateway in time.",
   },
+  LOOP_DETECTED: {
+    className: "LoopDetectedError",
+    status: 508,
+    retryable: false,
+    wire: true,
+    description:
+      "The request would reach this gateway again (it was registered as its own app, directly or through another gateway).",
+  },
   REMOTE_ERROR: {
+    className: "RemoteError",
     status: 500,
     retryable: false,
     wire: false,
     description: "A non-2xx reply that carries no Portico error code (e.g. from a foreign server).",
   },
   RESPONSE_INVALID: {
+    className: "ResponseInvalidError",
     status: 502,
     retryable: false,
     wire: false,
     description: "A reply is not JSON or does not match the task's output schema.",
   },
   SERVICE_UNAVAILABLE: {
+    className: "ServiceUnavailableError",
     status: 503,
     retryable: true,
     wire: false,
     description: "Nothing answers at the URL (connection refused, reset or not a Portico service).",
   },
   REQUEST_TIMEOUT: {
+    className: "RequestTimeoutError",
     status: 408,
     retryable: true,
     wire: false,
     description: "The call did not complete within its `timeout`.",
   },
   REQUEST_ABORTED: {
+    className: "RequestAbortedError",
     status: 499,
     retryable: false,
     wire: false,
     description: "The caller's AbortSignal aborted the call.",
   },
   LAUNCH_FAILED: {
+    className: "LaunchError",
     status: 500,
     retryable: false,
     wire: false,
@@ -138,31 +252,44 @@ export const ERROR_CODES = {
       "The service process exited or could not start; `data.stderr` holds its last lines.",
   },
   LAUNCH_TIMEOUT: {
+    className: "LaunchTimeoutError",
     status: 504,
     retryable: true,
     wire: false,
     description: "The service process did not become Available before the deadline.",
   },
   ALREADY_RUNNING: {
+    className: "AlreadyRunningError",
     status: 409,
     retryable: false,
     wire: false,
     description: "Something already answers at the URL a launch was asked to use.",
   },
   SHUTDOWN_TIMEOUT: {
+    className: "ShutdownTimeoutError",
     status: 504,
     retryable: false,
     wire: false,
     description: "A service did not stop within the grace period and was killed.",
   },
   DEFINITION_ERROR: {
+    className: "DefinitionError",
     status: 500,
     retryable: false,
     wire: false,
     description:
       "A service or task is declared wrongly (bad or reserved endpoint name, duplicate).",
   },
+  INSECURE_BIND: {
+    className: "InsecureBindError",
+    status: 500,
+    retryable: false,
+    wire: false,
+    description:
+      "A server was asked to listen on a non-loopback address with no adminToken; set one, or pass `allowInsecure` / `--insecure`.",
+  },
   INVALID_OPTIONS: {
+    className: "InvalidOptionsError",
     status: 400,
     retryable: false,
     wire: false,
@@ -216,67 +343,150 @@ export class PorticoError extends Error {
   }
 }
 
-type Ctor = new (message: string, options?: ErrorOptions) => PorticoError;
+/** The class of one code: `new BadRequestError(message, { data, cause })`. */
+export interface ErrorClass<TCode extends ErrorCode = ErrorCode> {
+  new (message: string, options?: ErrorOptions): PorticoError & { readonly code: TCode };
+}
 
-function errorClass(code: ErrorCode): Ctor {
-  return class extends PorticoError {
+/** The class of each code, filled as the classes are made: the wire map of `errorFromWire`. */
+const CLASSES = new Map<ErrorCode, ErrorClass>();
+
+function register(code: ErrorCode, Cls: ErrorClass): void {
+  if (CLASSES.has(code)) throw new Error(`Error code ${code} already has a class`);
+  CLASSES.set(code, Cls);
+}
+
+/** Makes and registers the class of `code`, named as the catalogue says. */
+function errorClass<TCode extends ErrorCode>(code: TCode): ErrorClass<TCode> {
+  const Cls = class extends PorticoError {
+    declare readonly code: TCode;
     constructor(message: string, options?: ErrorOptions) {
       super(code, message, options);
     }
   };
+  Object.defineProperty(Cls, "name", { value: ERROR_CODES[code].className });
+  register(code, Cls);
+  return Cls;
 }
 
+// Each class is a value and a type of the same name: `new X(...)`, `instanceof X`, `e: X`.
+
 /** Malformed request body. */
-export class BadRequestError extends errorClass("BAD_REQUEST") {}
+export const BadRequestError = errorClass("BAD_REQUEST");
+export type BadRequestError = InstanceType<typeof BadRequestError>;
 /** App name breaks the rule or is reserved. */
-export class InvalidAppNameError extends errorClass("INVALID_APP_NAME") {}
+export const InvalidAppNameError = errorClass("INVALID_APP_NAME");
+export type InvalidAppNameError = InstanceType<typeof InvalidAppNameError>;
 /** App URL is not an absolute http(s) URL. */
-export class InvalidAppUrlError extends errorClass("INVALID_APP_URL") {}
+export const InvalidAppUrlError = errorClass("INVALID_APP_URL");
+export type InvalidAppUrlError = InstanceType<typeof InvalidAppUrlError>;
+/** No bearer token where one is required. */
+export const UnauthorizedError = errorClass("UNAUTHORIZED");
+export type UnauthorizedError = InstanceType<typeof UnauthorizedError>;
+/** Wrong token, or an action refused for this caller. */
+export const ForbiddenError = errorClass("FORBIDDEN");
+export type ForbiddenError = InstanceType<typeof ForbiddenError>;
+/** Host header not allowed (DNS-rebinding guard). */
+export const ForbiddenHostError = errorClass("FORBIDDEN_HOST");
+export type ForbiddenHostError = InstanceType<typeof ForbiddenHostError>;
+/** Cross-site request to an admin endpoint. */
+export const ForbiddenOriginError = errorClass("FORBIDDEN_ORIGIN");
+export type ForbiddenOriginError = InstanceType<typeof ForbiddenOriginError>;
+/** App address outside the allowed upstreams (SSRF guard). */
+export const UpstreamNotAllowedError = errorClass("UPSTREAM_NOT_ALLOWED");
+export type UpstreamNotAllowedError = InstanceType<typeof UpstreamNotAllowedError>;
 /** No such endpoint. */
-export class EndpointNotFoundError extends errorClass("ENDPOINT_NOT_FOUND") {}
+export const EndpointNotFoundError = errorClass("ENDPOINT_NOT_FOUND");
+export type EndpointNotFoundError = InstanceType<typeof EndpointNotFoundError>;
 /** No such app on the gateway. */
-export class AppNotRegisteredError extends errorClass("APP_NOT_REGISTERED") {}
+export const AppNotRegisteredError = errorClass("APP_NOT_REGISTERED");
+export type AppNotRegisteredError = InstanceType<typeof AppNotRegisteredError>;
 /** Wrong HTTP method. */
-export class MethodNotAllowedError extends errorClass("METHOD_NOT_ALLOWED") {}
+export const MethodNotAllowedError = errorClass("METHOD_NOT_ALLOWED");
+export type MethodNotAllowedError = InstanceType<typeof MethodNotAllowedError>;
+/** Client too slow to send its request. */
+export const RequestTooSlowError = errorClass("REQUEST_TOO_SLOW");
+export type RequestTooSlowError = InstanceType<typeof RequestTooSlowError>;
 /** Body too large. */
-export class PayloadTooLargeError extends errorClass("PAYLOAD_TOO_LARGE") {}
+export const PayloadTooLargeError = errorClass("PAYLOAD_TOO_LARGE");
+export type PayloadTooLargeError = InstanceType<typeof PayloadTooLargeError>;
 /** Body of an unsupported content type. */
-export class UnsupportedMediaTypeError extends errorClass("UNSUPPORTED_MEDIA_TYPE") {}
+export const UnsupportedMediaTypeError = errorClass("UNSUPPORTED_MEDIA_TYPE");
+export type UnsupportedMediaTypeError = InstanceType<typeof UnsupportedMediaTypeError>;
+/** Client over its rate limit. */
+export const RateLimitedError = errorClass("RATE_LIMITED");
+export type RateLimitedError = InstanceType<typeof RateLimitedError>;
+/** Request headers too large. */
+export const HeadersTooLargeError = errorClass("HEADERS_TOO_LARGE");
+export type HeadersTooLargeError = InstanceType<typeof HeadersTooLargeError>;
 /** Handler crashed. */
-export class InternalError extends errorClass("INTERNAL_ERROR") {}
+export const InternalError = errorClass("INTERNAL_ERROR");
+export type InternalError = InstanceType<typeof InternalError>;
 /** Handler returned a value its output schema rejects. */
-export class OutputValidationError extends errorClass("OUTPUT_VALIDATION_FAILED") {}
+export const OutputValidationError = errorClass("OUTPUT_VALIDATION_FAILED");
+export type OutputValidationError = InstanceType<typeof OutputValidationError>;
 /** Gateway could not reach the app. */
-export class UpstreamUnreachableError extends errorClass("UPSTREAM_UNREACHABLE") {}
-/** App too slow for the gateway. */
-export class UpstreamTimeoutError extends errorClass("UPSTREAM_TIMEOUT") {}
+export const UpstreamUnreachableError = errorClass("UPSTREAM_UNREACHABLE");
+export type UpstreamUnreachableError = InstanceType<typeof UpstreamUnreachableError>;
+/** App's detailed_endpoints reply too large. */
+export const DiscoveryTooLargeError = errorClass("DISCOVERY_TOO_LARGE");
+export type DiscoveryTooLargeError = InstanceType<typeof DiscoveryTooLargeError>;
+/** App at its in-flight cap. */
+export const UpstreamBusyError = errorClass("UPSTREAM_BUSY");
+export type UpstreamBusyError = InstanceType<typeof UpstreamBusyError>;
 /** Service is stopping. */
-export class ServiceStoppingError extends errorClass("SERVICE_STOPPING") {}
+export const ServiceStoppingError = errorClass("SERVICE_STOPPING");
+export type ServiceStoppingError = InstanceType<typeof ServiceStoppingError>;
+/** App too slow for the gateway. */
+export const UpstreamTimeoutError = errorClass("UPSTREAM_TIMEOUT");
+export type UpstreamTimeoutError = InstanceType<typeof UpstreamTimeoutError>;
+/** A request that would loop back into this gateway. */
+export const LoopDetectedError = errorClass("LOOP_DETECTED");
+export type LoopDetectedError = InstanceType<typeof LoopDetectedError>;
+
 /** Non-2xx reply without a Portico code. */
-export class RemoteError extends errorClass("REMOTE_ERROR") {}
+export const RemoteError = errorClass("REMOTE_ERROR");
+export type RemoteError = InstanceType<typeof RemoteError>;
 /** Reply not JSON or not matching the output schema. */
-export class ResponseInvalidError extends errorClass("RESPONSE_INVALID") {}
+export const ResponseInvalidError = errorClass("RESPONSE_INVALID");
+export type ResponseInvalidError = InstanceType<typeof ResponseInvalidError>;
 /** Nothing answers at the URL. */
-export class ServiceUnavailableError extends errorClass("SERVICE_UNAVAILABLE") {}
+export const ServiceUnavailableError = errorClass("SERVICE_UNAVAILABLE");
+export type ServiceUnavailableError = InstanceType<typeof ServiceUnavailableError>;
 /** Call exceeded its timeout. */
-export class RequestTimeoutError extends errorClass("REQUEST_TIMEOUT") {}
+export const RequestTimeoutError = errorClass("REQUEST_TIMEOUT");
+export type RequestTimeoutError = InstanceType<typeof RequestTimeoutError>;
 /** Call aborted by the caller's signal. */
-export class RequestAbortedError extends errorClass("REQUEST_ABORTED") {}
+export const RequestAbortedError = errorClass("REQUEST_ABORTED");
+export type RequestAbortedError = InstanceType<typeof RequestAbortedError>;
 /** Launched process died or could not start. */
-export class LaunchError extends errorClass("LAUNCH_FAILED") {}
+export const LaunchError = errorClass("LAUNCH_FAILED");
+export type LaunchError = InstanceType<typeof LaunchError>;
 /** Launched process did not become Available in time. */
-export class LaunchTimeoutError extends errorClass("LAUNCH_TIMEOUT") {}
+export const LaunchTimeoutError = errorClass("LAUNCH_TIMEOUT");
+export type LaunchTimeoutError = InstanceType<typeof LaunchTimeoutError>;
 /** Something already answers at the launch URL. */
-export class AlreadyRunningError extends errorClass("ALREADY_RUNNING") {}
+export const AlreadyRunningError = errorClass("ALREADY_RUNNING");
+export type AlreadyRunningError = InstanceType<typeof AlreadyRunningError>;
 /** Service did not stop within its grace period. */
-export class ShutdownTimeoutError extends errorClass("SHUTDOWN_TIMEOUT") {}
+export const ShutdownTimeoutError = errorClass("SHUTDOWN_TIMEOUT");
+export type ShutdownTimeoutError = InstanceType<typeof ShutdownTimeoutError>;
 /** A service or task is declared wrongly. */
-export class DefinitionError extends errorClass("DEFINITION_ERROR") {}
+export const DefinitionError = errorClass("DEFINITION_ERROR");
+export type DefinitionError = InstanceType<typeof DefinitionError>;
+/** Non-loopback listen address without an admin token. */
+export const InsecureBindError = errorClass("INSECURE_BIND");
+export type InsecureBindError = InstanceType<typeof InsecureBindError>;
 /** Invalid options. */
-export class InvalidOptionsError extends errorClass("INVALID_OPTIONS") {}
+export const InvalidOptionsError = errorClass("INVALID_OPTIONS");
+export type InvalidOptionsError = InstanceType<typeof InvalidOptionsError>;
 
 /** Input rejected by a schema; `issues` says why. Thrown by clients (nothing sent) and sent by servers (422). */
 export class ValidationError extends PorticoError {
+  static {
+    register("VALIDATION_FAILED", this);
+  }
+
   readonly issues: ValidationIssue[];
   constructor(message: string, options: ErrorOptions & { issues?: ValidationIssue[] } = {}) {
     const issues = options.issues ?? extractIssues(options.data);
@@ -290,23 +500,6 @@ function extractIssues(data: unknown): ValidationIssue[] {
   return Array.isArray(issues) ? (issues as ValidationIssue[]) : [];
 }
 
-const WIRE_CLASSES: Partial<Record<ErrorCode, Ctor>> = {
-  BAD_REQUEST: BadRequestError,
-  INVALID_APP_NAME: InvalidAppNameError,
-  INVALID_APP_URL: InvalidAppUrlError,
-  ENDPOINT_NOT_FOUND: EndpointNotFoundError,
-  APP_NOT_REGISTERED: AppNotRegisteredError,
-  METHOD_NOT_ALLOWED: MethodNotAllowedError,
-  PAYLOAD_TOO_LARGE: PayloadTooLargeError,
-  UNSUPPORTED_MEDIA_TYPE: UnsupportedMediaTypeError,
-  VALIDATION_FAILED: ValidationError,
-  INTERNAL_ERROR: InternalError,
-  OUTPUT_VALIDATION_FAILED: OutputValidationError,
-  UPSTREAM_UNREACHABLE: UpstreamUnreachableError,
-  UPSTREAM_TIMEOUT: UpstreamTimeoutError,
-  SERVICE_STOPPING: ServiceStoppingError,
-};
-
 /** True when `code` names an entry of the catalogue. */
 export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === "string" && Object.hasOwn(ERROR_CODES, code);
@@ -314,12 +507,12 @@ export function isErrorCode(code: unknown): code is ErrorCode {
 
 /**
  * Rebuilds the error a server sent (Moleculer's regenerator): the class comes from the wire
- * `code`; an unknown code or a body that is not a Portico error becomes a `RemoteError`.
+ * `code`; an unknown or local code, or a body that is not a Portico error, becomes a `RemoteError`.
  */
 export function errorFromWire(status: number, body: unknown, context: string): PorticoError {
   const wire = (body as Partial<WireErrorBody> | undefined)?.error;
   if (wire && typeof wire === "object" && typeof wire.code === "string") {
-    const Cls = isErrorCode(wire.code) ? WIRE_CLASSES[wire.code] : undefined;
+    const Cls = wireClass(wire.code);
     const message = typeof wire.message === "string" ? wire.message : `${context} failed`;
     if (Cls) return new Cls(message, { data: wire.data, status });
     return new RemoteError(`${context} failed with ${status}: ${message}`, {
@@ -332,6 +525,11 @@ export function errorFromWire(status: number, body: unknown, context: string): P
     status,
     data: { body },
   });
+}
+
+/** The class a client rebuilds for a wire `code`; none for unknown and local codes. */
+function wireClass(code: string): ErrorClass | undefined {
+  return isErrorCode(code) && ERROR_CODES[code].wire ? CLASSES.get(code) : undefined;
 }
 
 function truncate(text: string, max: number): string {

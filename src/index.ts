@@ -74,7 +74,19 @@ export {
   UpstreamTimeoutError,
   UpstreamUnreachableError,
   ValidationError,
+  UnauthorizedError,
+  ForbiddenError,
+  ForbiddenHostError,
+  ForbiddenOriginError,
+  UpstreamNotAllowedError,
+  RequestTooSlowError,
+  RateLimitedError,
+  HeadersTooLargeError,
+  DiscoveryTooLargeError,
+  UpstreamBusyError,
+  LoopDetectedError,
+  InsecureBindError,
   errorFromWire,
   isErrorCode,
 } from "./errors.js";
-export type { ErrorCode, ErrorSpec, ValidationIssue, WireErrorBody } from "./errors.js";
+export type { ErrorClass, ErrorCode, ErrorSpec, ValidationIssue, WireErrorBody } from "./errors.js";

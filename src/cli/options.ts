@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError, Option } from "commander";
 import type { Command } from "commander";
+import { isValidListenHost } from "../service/serve.js";
 
 /** Parses an integer within `[min, max]`. */
 export function integerIn(min: number, max: number): (value: string) => number {
@@ -45,14 +46,29 @@ export function parseJson(value: string): unknown {
   }
 }
 
+/**
+ * An interface to listen on: an IP address or a valid DNS name (`0.0.0.0.0` is neither), checked
+ * as `serve()` checks it, so a typo is a usage error rather than ENOTFOUND from the resolver.
+ */
+export function parseHost(value: string): string {
+  const host = value.replace(/^\[(.*)\]$/, "$1");
+  if (!isValidListenHost(host)) {
+    throw new InvalidArgumentError("Expected an IP address or a host name such as localhost.");
+  }
+  return host;
+}
+
 /** Adds `--host` and `--port` to a server command. */
 export function addListenOptions(command: Command): Command {
   return command
-    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option("--host <host>", "interface to listen on", parseHost, "127.0.0.1")
     .option("--port <port>", "port to listen on (0: a free one)", parsePort, 0);
 }
 
-/** Adds the mandatory `--gateway <url>` (or `$PORTICO_GATEWAY`) and `--timeout <ms>`. */
+/**
+ * Adds the mandatory `--gateway <url>` (or `$PORTICO_GATEWAY`), `--timeout <ms>` and
+ * `--token <token>` (or `$PORTICO_TOKEN`).
+ */
 export function addGatewayOptions(command: Command): Command {
   return command
     .addOption(
@@ -61,7 +77,13 @@ export function addGatewayOptions(command: Command): Command {
         .argParser(parseHttpUrl)
         .makeOptionMandatory(),
     )
-    .addOption(timeoutOption(10_000));
+    .addOption(timeoutOption(10_000))
+    .addOption(tokenOption());
+}
+
+/** `--token <token>` (or `$PORTICO_TOKEN`) of the client commands; never parsed nor printed. */
+export function tokenOption(): Option {
+  return new Option("--token <token>", "bearer token sent with every request").env("PORTICO_TOKEN");
 }
 
 /** `--timeout <ms>`: how long one call may take. */

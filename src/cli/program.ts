@@ -13,12 +13,15 @@ import type { CliIo } from "./io.js";
 import { reportError } from "./report.js";
 import { examples } from "./options.js";
 
-const OVERVIEW = examples(
-  "portico serve dist/services.js#EchoService --port 8080",
+/** The examples of `portico --help` (a test checks that every module they name resolves). */
+export const OVERVIEW_EXAMPLES = [
+  "portico serve portico/samples#EchoService --port 8080",
   "portico gateway --port 8000",
   "portico register echoer http://127.0.0.1:8080 --gateway http://127.0.0.1:8000",
   `portico call http://127.0.0.1:8000/echoer echo '{"message":"hi"}'`,
-);
+];
+
+const OVERVIEW = examples(...OVERVIEW_EXAMPLES);
 
 /**
  * Builds the program. Commander's own error output is silenced: `runCli` prints every error in

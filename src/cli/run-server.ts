@@ -3,7 +3,7 @@
  * (one worker), or as a launched process group sharing the port (several workers).
  */
 import { LaunchError, ShutdownTimeoutError } from "../index.js";
-import type { Service } from "../index.js";
+import type { LaunchOptions, Service } from "../index.js";
 import { launchService } from "../launcher/launch.js";
 import { untilStopOrClosed, writeLine } from "./io.js";
 import type { CliIo } from "./io.js";
@@ -42,6 +42,9 @@ export async function serveInProcess(
   await served.close();
 }
 
+/** What the workers are given: tokens (through their environment) and JSON service options. */
+export type WorkerOptions = Pick<LaunchOptions, "adminToken" | "callToken" | "serviceOptions">;
+
 /**
  * Launches `target` as a process group of `workers` processes (output shown here), prints
  * `Serving <Class> at <url>`, and stops the group on a stop request. Resolves when it has exited.
@@ -50,9 +53,11 @@ export async function launchWorkers(
   target: ResolvedService,
   at: ListenOptions & { workers: number },
   io: CliIo,
+  options: WorkerOptions = {},
 ): Promise<void> {
   const { cls, module, exportName } = target;
   const launched = await launchService(cls, {
+    ...options,
     host: at.host,
     port: at.port,
     numWorkers: at.workers,

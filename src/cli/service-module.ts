@@ -1,18 +1,17 @@
 /**
  * Resolves `<module>[#Export]` to a Service subclass: a file path (relative to the working
- * directory) or a URL, and the export to serve (by default the module's default export, or its
+ * directory), a URL or a package specifier (`portico/samples`), and the export to serve (by default the module's default export, or its
  * only Service subclass export).
  */
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { LaunchError } from "../index.js";
 import type { ServiceClass } from "../index.js";
 import { loadServiceClass } from "../launcher/child.js";
+import { toModuleSpecifier } from "../launcher/module-specifier.js";
 
 /** A service class and where it came from (what a launched worker needs to load it again). */
 export interface ResolvedService {
   cls: ServiceClass;
-  /** The module as a URL, e.g. `file:///srv/app/dist/services.js`. */
+  /** The module as a URL (`file:///srv/app/dist/services.js`) or a package specifier. */
   module: string;
   exportName: string;
 }
@@ -21,16 +20,10 @@ export interface ResolvedService {
 export async function resolveServiceModule(spec: string): Promise<ResolvedService> {
   const hash = spec.lastIndexOf("#");
   const path = hash > 0 ? spec.slice(0, hash) : spec;
-  const module = toModuleUrl(path);
+  const module = toModuleSpecifier(path);
   const exportName = hash > 0 ? spec.slice(hash + 1) : await pickExport(module);
   const cls = await loadServiceClass({ module, exportName });
   return { cls, module, exportName };
-}
-
-/** A URL stays as it is; anything else is a file path. Two letters at least: `C:\x` is a path. */
-function toModuleUrl(path: string): string {
-  if (/^[a-z][a-z0-9+.-]+:/i.test(path)) return path;
-  return pathToFileURL(resolve(path)).href;
 }
 
 async function pickExport(module: string): Promise<string> {

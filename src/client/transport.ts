@@ -36,6 +36,11 @@ export interface TransportOptions {
   timeout?: number;
   /** Maximum sockets to the origin (default 64). */
   connections?: number;
+  /**
+   * Sent as `Authorization: Bearer <token>` with every request (`$PORTICO_TOKEN`, read once when
+   * the transport is built; `""` sends none even when that is set). A per-call header wins.
+   */
+  token?: string;
 }
 
 const CONNECTION_ERRORS = new Set([
@@ -83,12 +88,26 @@ export class HttpTransport {
   readonly defaultTimeout: number;
   private readonly pool: Pool;
   private closed = false;
+  // Built once, shared by every request (undici only reads them); `#` keeps the token out of
+  // `util.inspect` and logs of this object.
+  readonly #bareHeaders: Record<string, string> | undefined;
+  readonly #jsonHeaders: Record<string, string>;
 
   constructor(url: string | URL, options: TransportOptions = {}) {
     const parsed = normalizeUrl(url);
     this.url = parsed.href.replace(/\/+$/, "");
     this.basePath = parsed.pathname === "/" ? "" : parsed.pathname;
     this.defaultTimeout = options.timeout ?? 60_000;
+    const token = options.token ?? process.env.PORTICO_TOKEN;
+    if (token) {
+      assertToken(token, "The client token");
+      const authorization = `Bearer ${token}`;
+      this.#bareHeaders = { authorization };
+      this.#jsonHeaders = { ...JSON_HEADERS, authorization };
+    } else {
+      this.#bareHeaders = undefined;
+      this.#jsonHeaders = JSON_HEADERS;
+    }
     this.pool = new Pool(parsed.origin, {
       connections: options.connections ?? 64,
       keepAliveTimeout: 4_000,
@@ -112,12 +131,8 @@ export class HttpTransport {
     const signal = options.signal;
     const onAbort = (): void => collector.abort(abortReason);
     signal?.addEventListener("abort", onAbort, { once: true });
-    const headers =
-      options.headers === undefined
-        ? body === undefined
-          ? undefined
-          : JSON_HEADERS
-        : { ...(body === undefined ? {} : JSON_HEADERS), ...options.headers };
+    const own = body === undefined ? this.#bareHeaders : this.#jsonHeaders;
+    const headers = options.headers === undefined ? own : mergeHeaders(own, options.headers);
     try {
       this.pool.dispatch({ method, path: this.basePath + path, headers, body }, collector);
       const reply = await collector.done;
@@ -181,6 +196,32 @@ const JSON_HEADERS = { "content-type": "application/json" };
 // Sentinels tell a deadline from the caller's signal when the call is aborted.
 const timeoutReason = new Error("timeout");
 const abortReason = new Error("aborted");
+
+/**
+ * Refuses a bearer token that cannot travel in an `Authorization` header (empty, spaces, control
+ * or non-ASCII characters) with INVALID_OPTIONS; the message never shows the token.
+ */
+export function assertToken(token: string, what = "The token"): void {
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw new InvalidOptionsError(
+      `${what} must be visible ASCII characters without spaces (the value is not shown)`,
+    );
+  }
+}
+
+/** The transport's headers overridden by a call's own, whatever case the call spells them in. */
+function mergeHeaders(
+  own: Record<string, string> | undefined,
+  extra: Record<string, string>,
+): Record<string, string> {
+  const merged: Record<string, string> = { ...own };
+  for (const [name, value] of Object.entries(extra)) {
+    const lower = name.toLowerCase();
+    if (lower !== name) delete merged[lower];
+    merged[name] = value;
+  }
+  return merged;
+}
 
 function causeCode(error: unknown): string {
   return (error as { cause?: { code?: string } })?.cause?.code ?? "";

@@ -4,6 +4,7 @@
  * declaration.
  */
 import { z } from "zod";
+import { HTTP_METHODS } from "./endpoint.js";
 import { task } from "./task.js";
 
 /** Values of a service's `status`. */
@@ -17,7 +18,7 @@ const jsonSchema = z.record(z.string(), z.unknown());
 export const endpointDescriptorSchema = z.object({
   name: z.string(),
   path: z.string(),
-  methods: z.array(z.enum(["GET", "POST", "PUT", "DELETE", "PATCH"])),
+  methods: z.array(z.enum(HTTP_METHODS)),
   input_schema: jsonSchema.nullable(),
   output_schema: jsonSchema.nullable(),
   description: z.string().default(""),

@@ -6,8 +6,14 @@ import { DefinitionError } from "../errors.js";
 /** A JSON Schema document, as produced by `z.toJSONSchema` or received over the wire. */
 export type JsonSchema = Record<string, unknown>;
 
+/** HTTP methods an endpoint may answer (HEAD comes with GET). */
+export const HTTP_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"] as const;
+
 /** HTTP methods an endpoint may answer. */
-export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE" | "PATCH";
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/** Methods the gateway forwards and servers answer; any other gets 405 METHOD_NOT_ALLOWED. */
+export const FORWARDED_METHODS = [...HTTP_METHODS, "HEAD", "OPTIONS"] as const;
 
 /** One entry of `detailed_endpoints`: the seed's wire shape (snake_case). */
 export interface EndpointDescriptor {

@@ -1,19 +1,29 @@
 /**
  * Forwarding, in one place: `/<app>/<path>?<query>` goes to the app's keep-alive undici Pool with
- * method, query, headers (minus hop-by-hop) and body passed through as bytes, and the reply's
- * status, headers and body streamed back untouched. Route lookup is one Map lookup, before any
- * framework routing.
+ * method, query, headers (minus hop-by-hop, plus the gateway's own `X-Forwarded-*` and `Via`) and
+ * body passed through as bytes, and the reply's status, headers and body streamed back untouched.
+ * Route lookup is one Map lookup, before any framework routing; the access policy runs here too,
+ * since fastify's hooks never see this traffic.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import { Pool } from "undici";
-import type { Dispatcher } from "undici";
-import type { PorticoError } from "../errors.js";
+import { Readable } from "node:stream";
+import type { Dispatcher, Pool } from "undici";
 import {
+  PorticoError,
   AppNotRegisteredError,
   BadRequestError,
+  MethodNotAllowedError,
+  PayloadTooLargeError,
+  UpstreamBusyError,
   UpstreamTimeoutError,
   UpstreamUnreachableError,
 } from "../errors.js";
+import { listHasAddress } from "../net/address.js";
+import { FORWARDED_METHODS } from "../contract/endpoint.js";
+import type { AccessPolicy } from "../security/policy.js";
+import type { AccessAction } from "../security/options.js";
+import { sendError } from "../service/http/send-error.js";
+import type { Upstreams } from "./upstream/upstreams.js";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and `host`, never passed on. */
 const HOP_BY_HOP = new Set([
@@ -28,36 +38,55 @@ const HOP_BY_HOP = new Set([
   "upgrade",
   "host",
   "expect", // Node has answered 100-continue already; undici refuses the header
+  "via", // rewritten with this gateway's entry
 ]);
 
-/** A `.` or `..` path segment, plain or percent-encoded, before any query string. */
-const DOT_SEGMENT = /^[^?]*\/(?:\.|%2e){1,2}(?:[/?]|$)/i;
+/** What a client says about earlier hops: dropped unless it is a trusted proxy. */
+const CLIENT_FORWARDING = new Set([
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+  "forwarded",
+  "x-real-ip",
+]);
+
+const ALLOWED_METHODS = new Set<string>(FORWARDED_METHODS);
+const ALLOW_HEADER = FORWARDED_METHODS.join(", ");
 
 /** Bodies up to this size are buffered (faster for small JSON); larger ones are streamed. */
 const BUFFER_LIMIT = 64 * 1024;
 
 /** Options of the forwarder. */
 export interface ForwarderOptions {
-  /** Milliseconds the app may take to send headers, and between body chunks (30 s). */
-  upstreamTimeout: number;
-  /** Sockets per app (128). */
-  connections: number;
+  upstreams: Upstreams;
+  policy: AccessPolicy;
+  /** Largest forwarded request body in bytes. */
+  maxBodyBytes: number;
+  /** Requests in flight per app before 503 UPSTREAM_BUSY (0: no cap). */
+  maxInFlightPerApp: number;
+  /** Endpoint names that stop or reconfigure a service: forwarded only with the admin token. */
+  adminEndpoints: ReadonlySet<string>;
 }
 
 interface Route {
+  name: string;
   url: string;
   origin: string;
   basePath: string;
   pool: Pool;
+  inFlight: number;
 }
 
 /** Routes requests to registered apps. */
 export class Forwarder {
   private readonly routes = new Map<string, Route>();
-  /** One keep-alive pool per upstream origin, shared by the apps there, closed with the last. */
-  private readonly pools = new Map<string, { pool: Pool; users: number }>();
+  private readonly upstreams: Upstreams;
+  private readonly policy: AccessPolicy;
 
-  constructor(private readonly options: ForwarderOptions) {}
+  constructor(private readonly options: ForwarderOptions) {
+    this.upstreams = options.upstreams;
+    this.policy = options.policy;
+  }
 
   /** Adds or replaces the route of an app; apps at a known origin reuse its warm pool. */
   set(name: string, url: string): void {
@@ -65,19 +94,21 @@ export class Forwarder {
     if (existing?.url === url) return;
     const parsed = new URL(url);
     this.routes.set(name, {
+      name,
       url,
       origin: parsed.origin,
       basePath: parsed.pathname === "/" ? "" : parsed.pathname,
-      pool: this.acquire(parsed.origin),
+      pool: this.upstreams.acquire(parsed.origin),
+      inFlight: 0,
     });
-    if (existing) this.release(existing.origin);
+    if (existing) this.upstreams.release(existing.origin);
   }
 
   /** Removes the route of an app, letting its in-flight requests finish. */
   delete(name: string): void {
     const route = this.routes.get(name);
     this.routes.delete(name);
-    if (route) this.release(route.origin);
+    if (route) this.upstreams.release(route.origin);
   }
 
   /**
@@ -86,83 +117,154 @@ export class Forwarder {
    */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const url = req.url ?? "/";
+    if (url.charCodeAt(0) !== 47 /* "/" */) {
+      // An absolute-form target (`GET http://x/y`) or `*`: not a path of ours.
+      sendError(res, new BadRequestError("Only origin-form request targets (/path) are served"));
+      return true;
+    }
     let end = url.indexOf("/", 1);
     const query = url.indexOf("?");
     const nested = end !== -1 && (query === -1 || end < query);
     if (!nested) end = query === -1 ? url.length : query;
-    const name = url.slice(1, end);
-    const route = this.routes.get(name);
-    if (!route) {
-      if (!nested) return false;
-      const error = new AppNotRegisteredError(`App "${decodeSafe(name)}" is not registered`, {
-        data: { name: decodeSafe(name) },
-      });
-      sendError(res, error);
+    const route = this.routes.get(url.slice(1, end));
+    if (!route && !nested) return false;
+    const rest = url.slice(end);
+    const restPath = query === -1 ? rest : url.slice(end, query < end ? end : query);
+    const refusal = this.refuse(req, res, route, rest, restPath);
+    if (refusal === true) return true;
+    const action: AccessAction = refusal;
+    const denied = this.policy.check(req, action);
+    if (denied) {
+      sendError(res, denied);
       return true;
     }
-    const rest = url.slice(end);
-    if (DOT_SEGMENT.test(rest)) {
-      // `/app/../admin` must not reach the upstream's paths outside the app's base path.
-      sendError(res, new BadRequestError("Paths with . or .. segments are not forwarded"));
+    if (!route) {
+      const name = clip(decodeSafe(url.slice(1, end)));
+      sendError(
+        res,
+        new AppNotRegisteredError(`App "${name}" is not registered`, { data: { name } }),
+      );
       return true;
     }
     const path = route.basePath + (rest === "" || rest[0] === "?" ? `/${rest}` : rest);
-    this.forward(req, res, route, path);
+    const hook = this.policy.authorize(req, action, route.name);
+    if (hook === undefined) {
+      this.forward(req, res, route, path);
+    } else {
+      void hook.then((error) => {
+        if (error) sendError(res, error);
+        else this.forward(req, res, route, path);
+      });
+    }
     return true;
   }
 
-  /** Closes every pool. */
-  async close(): Promise<void> {
-    const pools = [...this.pools.values()].map((p) => p.pool.close());
-    this.routes.clear();
-    this.pools.clear();
-    await Promise.allSettled(pools);
+  /** Closes every route (the pools belong to the upstream module). */
+  close(): void {
+    for (const name of [...this.routes.keys()]) this.delete(name);
   }
 
-  private acquire(origin: string): Pool {
-    let shared = this.pools.get(origin);
-    if (!shared) {
-      const pool = new Pool(origin, {
-        connections: this.options.connections,
-        pipelining: 1,
-        // Set once here rather than in every request's options.
-        headersTimeout: this.options.upstreamTimeout,
-        bodyTimeout: this.options.upstreamTimeout,
-      });
-      shared = { pool, users: 0 };
-      this.pools.set(origin, shared);
+  /**
+   * Refuses what is never forwarded (sending the error and returning true), else returns the
+   * request's access action: `admin` when it reaches one of the app's admin endpoints.
+   */
+  private refuse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Route | undefined,
+    rest: string,
+    restPath: string,
+  ): AccessAction | true {
+    const method = req.method ?? "GET";
+    if (!ALLOWED_METHODS.has(method)) {
+      res.setHeader("allow", ALLOW_HEADER);
+      sendError(
+        res,
+        new MethodNotAllowedError(`${clip(method)} is not forwarded (allowed: ${ALLOW_HEADER})`),
+      );
+      return true;
     }
-    shared.users++;
-    return shared.pool;
-  }
-
-  private release(origin: string): void {
-    const shared = this.pools.get(origin);
-    if (!shared || --shared.users > 0) return;
-    this.pools.delete(origin);
-    void shared.pool.close();
+    if (route && unsafePath(restPath)) {
+      // `/app/..%2Fadmin` must not reach the upstream's paths outside the app's base path.
+      sendError(
+        res,
+        new BadRequestError(
+          "Paths with . or .. segments, encoded slashes (%2F, %5C) or bad percent-encoding are not forwarded",
+        ),
+      );
+      return true;
+    }
+    if (route) {
+      const length = Number(req.headers["content-length"] ?? 0);
+      if (length > this.options.maxBodyBytes) {
+        sendError(res, tooLarge(this.options.maxBodyBytes), true);
+        return true;
+      }
+    }
+    return route && this.options.adminEndpoints.has(firstSegment(rest)) ? "admin" : "call";
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, route: Route, path: string): void {
+    const cap = this.options.maxInFlightPerApp;
+    if (cap > 0) {
+      if (route.inFlight >= cap) {
+        sendError(
+          res,
+          new UpstreamBusyError(`App "${route.name}" has ${cap} requests in flight already`, {
+            data: { name: route.name, maxInFlight: cap },
+          }),
+        );
+        return;
+      }
+      route.inFlight++;
+      res.once("close", () => route.inFlight--);
+    }
     const method = req.method as Dispatcher.HttpMethod;
     const length = Number(req.headers["content-length"] ?? NaN);
+    const headers = this.requestHeaders(req);
     const send = (body: Dispatcher.DispatchOptions["body"]): void => {
       if (req.socket.destroyed) return; // the caller left while its body was arriving
-      const handler = new ForwardHandler(req, res, route.url, this.options.upstreamTimeout);
-      route.pool.dispatch(
-        {
-          method,
-          path,
-          headers: requestHeaders(req),
-          body,
-        },
-        handler,
+      const handler = new ForwardHandler(
+        req,
+        res,
+        route.url,
+        this.upstreams.options.upstreamTimeout,
       );
+      route.pool.dispatch({ method, path, headers, body }, handler);
     };
     const chunked = req.headers["transfer-encoding"] !== undefined;
     if (length === 0 || (Number.isNaN(length) && !chunked)) return send(null);
     if (length <= BUFFER_LIMIT) return bufferBody(req, send);
-    send(req);
+    // Node's parser stops a body at its Content-Length; a chunked one is counted as it passes.
+    send(Number.isNaN(length) ? Readable.from(limited(req, this.options.maxBodyBytes)) : req);
+  }
+
+  private requestHeaders(req: IncomingMessage): Record<string, string | string[]> {
+    const out: Record<string, string | string[]> = {};
+    const headers = req.headers;
+    const listed = connectionTokens(headers);
+    const client = req.socket.remoteAddress ?? "";
+    const trusted = this.trusts(client);
+    for (const key in headers) {
+      const value = headers[key];
+      if (value === undefined || HOP_BY_HOP.has(key) || listed?.has(key)) continue;
+      if (!trusted && CLIENT_FORWARDING.has(key)) continue;
+      out[key] = value;
+    }
+    const earlier = trusted ? headers["x-forwarded-for"] : undefined;
+    out["x-forwarded-for"] = earlier ? `${String(earlier)}, ${client}` : client;
+    if (!trusted || out["x-forwarded-proto"] === undefined) out["x-forwarded-proto"] = "http";
+    if ((!trusted || out["x-forwarded-host"] === undefined) && headers.host) {
+      out["x-forwarded-host"] = headers.host;
+    }
+    const via = headers.via;
+    out.via = via ? `${via}, ${this.policy.via}` : this.policy.via;
+    return out;
+  }
+
+  private trusts(address: string): boolean {
+    const trust = this.policy.trustProxy;
+    return trust === true || (trust !== false && listHasAddress(trust, address));
   }
 }
 
@@ -182,9 +284,11 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   private status = 0;
   private headers: Record<string, string | string[]> = {};
   private chunks: Buffer[] | undefined;
+  private expected = NaN;
+  private received = 0;
 
   constructor(
-    req: IncomingMessage,
+    private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly url: string,
     private readonly timeout: number,
@@ -216,12 +320,14 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.status = statusCode;
     this.headers = responseHeaders(headers);
     const length = Number(headers["content-length"] ?? NaN);
+    this.expected = length;
     if (length <= BUFFER_LIMIT) this.chunks = [];
     else this.res.writeHead(statusCode, this.headers);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.chunks) {
+      this.received += chunk.length;
       this.chunks.push(chunk);
     } else if (!this.res.write(chunk)) {
       controller.pause();
@@ -236,6 +342,9 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       this.res.end();
       return;
     }
+    // The app answered before taking the whole body (a 413, say): the rest of the caller's body
+    // is still on the wire, so this connection cannot carry another request.
+    if (!this.req.complete) this.headers.connection = "close";
     this.res.writeHead(this.status, this.headers);
     this.res.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
   }
@@ -243,7 +352,12 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     this.socket[IN_FLIGHT] = null;
     if (this.callerGone) return; // nobody is left to answer
-    sendError(this.res, upstreamError(error, this.url, this.timeout));
+    // An app that replied in full and then closed while the body was still being sent (EPIPE,
+    // ECONNRESET): its reply is the answer, not the broken pipe.
+    if (this.chunks && this.status !== 0 && this.received === this.expected) {
+      return this.onResponseEnd();
+    }
+    sendError(this.res, upstreamError(error, this.url, this.timeout), !this.req.complete);
   }
 }
 
@@ -251,21 +365,6 @@ function bufferBody(req: IncomingMessage, send: (body: Buffer) => void): void {
   const chunks: Buffer[] = [];
   req.on("data", (chunk: Buffer) => chunks.push(chunk));
   req.on("end", () => send(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-}
-
-function requestHeaders(req: IncomingMessage): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  const listed = connectionTokens(req.headers);
-  for (const key in req.headers) {
-    const value = req.headers[key];
-    if (value === undefined || HOP_BY_HOP.has(key) || listed?.has(key)) continue;
-    out[key] = value;
-  }
-  const forwarded = req.headers["x-forwarded-for"];
-  const client = req.socket.remoteAddress ?? "";
-  out["x-forwarded-for"] = forwarded ? `${String(forwarded)}, ${client}` : client;
-  if (req.headers.host) out["x-forwarded-host"] = req.headers.host;
-  return out;
 }
 
 /** Header names listed in `Connection` (RFC 9110 §7.6.1): they concern this hop only. */
@@ -287,11 +386,18 @@ function responseHeaders(upstream: IncomingHttpHeaders): Record<string, string |
 }
 
 function upstreamError(error: unknown, url: string, timeout: number): PorticoError {
+  if (error instanceof PorticoError) return error; // the guard's refusal, or a body over the limit
   const code = (error as { code?: string }).code;
   if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
     return new UpstreamTimeoutError(`App at ${url} did not answer within ${timeout} ms`, {
       cause: error,
       data: { url, timeout },
+    });
+  }
+  if (code === "UND_ERR_CONNECT_TIMEOUT") {
+    return new UpstreamTimeoutError(`App at ${url} did not accept a connection in time`, {
+      cause: error,
+      data: { url },
     });
   }
   return new UpstreamUnreachableError(`App at ${url} is unreachable: ${(error as Error).message}`, {
@@ -300,17 +406,57 @@ function upstreamError(error: unknown, url: string, timeout: number): PorticoErr
   });
 }
 
-function sendError(res: ServerResponse, error: PorticoError): void {
-  if (res.headersSent) {
-    res.destroy(error);
-    return;
+/**
+ * True when a path (query excluded) could leave the app's base path on some upstream: a `.` or
+ * `..` segment once percent-decoded, an encoded `/` or `\` (nginx decodes `%2F`), a literal `\`
+ * (some servers read it as `/`), or percent-encoding that does not decode.
+ */
+export function unsafePath(path: string): boolean {
+  const encoded = path.includes("%");
+  if (!encoded && !path.includes("/.") && !path.includes("\\")) return false;
+  if (encoded && /%(?:2f|5c)/i.test(path)) return true;
+  if (path.includes("\\")) return true;
+  for (const segment of path.split("/")) {
+    let decoded = segment;
+    if (encoded) {
+      try {
+        decoded = decodeURIComponent(segment);
+      } catch {
+        return true;
+      }
+    }
+    if (decoded === "." || decoded === "..") return true;
   }
-  const body = JSON.stringify(error.toJSON());
-  res.writeHead(error.status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(body),
+  return false;
+}
+
+/** The first non-empty path segment of `rest` (`/x/y?q` -> `x`), decoded, in lower case. */
+function firstSegment(rest: string): string {
+  let start = 0;
+  while (rest.charCodeAt(start) === 47) start++;
+  let end = start;
+  while (end < rest.length && rest.charCodeAt(end) !== 47 && rest.charCodeAt(end) !== 63) end++;
+  return decodeSafe(rest.slice(start, end)).toLowerCase();
+}
+
+/** A streamed request body that fails with 413 once it passes `max` bytes. */
+async function* limited(req: IncomingMessage, max: number): AsyncGenerator<Buffer> {
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) throw tooLarge(max);
+    yield chunk;
+  }
+}
+
+function tooLarge(max: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(`Request body exceeds the gateway's limit of ${max} bytes`, {
+    data: { maxBodyBytes: max },
   });
-  res.end(body);
+}
+
+function clip(text: string): string {
+  return text.length > 100 ? `${text.slice(0, 100)}…` : text;
 }
 
 function decodeSafe(text: string): string {

@@ -4,9 +4,6 @@
  * other requests), so every client can build a full proxy without the registering client's help.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { request } from "undici";
-import type { EndpointDescriptor } from "../contract/endpoint.js";
-import { BUILTIN_WIRE_NAMES } from "../client/create-client.js";
 import type { ClientInit } from "../client/connection-manager.js";
 import { AppNotRegisteredError, ServiceStoppingError } from "../errors.js";
 import { MemoryRegistry } from "../registry/memory-registry.js";
@@ -17,9 +14,14 @@ import type { ServeOptions, ServedService } from "../service/serve.js";
 import { JsonText } from "../service/json-text.js";
 import { assertAppName, normalizeAppUrl } from "./app-name.js";
 import { Forwarder } from "./forwarder.js";
+import { UpstreamGuard } from "./upstream/guard.js";
+import type { UpstreamResolver } from "./upstream/guard.js";
+import { discover } from "./upstream/discovery.js";
+import type { Discovery } from "./upstream/discovery.js";
+import { Upstreams } from "./upstream/upstreams.js";
 import { createGatewayClient } from "./gateway-client.js";
 import { gatewayTasks } from "./tasks.js";
-import type { AppInfo } from "./tasks.js";
+import type { RegisteredApp } from "./tasks.js";
 
 /** Options of a gateway. */
 export interface GatewayOptions extends ServiceOptions {
@@ -34,6 +36,22 @@ export interface GatewayOptions extends ServiceOptions {
   discoveryTimeout?: number;
   /** Sockets per app (128). */
   connectionsPerApp?: number;
+  /** Milliseconds to connect to an app before 504 UPSTREAM_TIMEOUT (5 s). */
+  connectTimeout?: number;
+  /** Largest forwarded request body in bytes, streamed bodies counted as they pass (64 MiB). */
+  maxBodyBytes?: number;
+  /** Largest `detailed_endpoints` reply read at registration (8 MiB); over it: not discovered. */
+  discoveryMaxBytes?: number;
+  /**
+   * Where apps may live: CIDRs (`10.0.0.0/8`, `::1/128`), addresses and host names
+   * (`$PORTICO_ALLOWED_UPSTREAMS`, comma-separated). Default: loopback and the private ranges;
+   * never link-local, metadata or unspecified addresses unless named here.
+   */
+  allowedUpstreams?: string[];
+  /** Resolves app host names (tests map names to loopback addresses); default `dns.lookup`. */
+  resolver?: UpstreamResolver;
+  /** Forwarded requests in flight per app before 503 UPSTREAM_BUSY (off by default). */
+  maxInFlightPerApp?: number;
 }
 
 const LIST_OPEN = Buffer.from('{"apps":[');
@@ -63,6 +81,9 @@ export class Gateway extends Service {
    */
   private readonly apps = new Map<string, Buffer>();
   private readonly discoveryTimeout: number;
+  private readonly discoveryMaxBytes: number;
+  private readonly guard: UpstreamGuard;
+  private readonly upstreams: Upstreams;
   private listCache: JsonText | undefined;
   /** The latest registration of each name still discovering; an older one finishing later is dropped. */
   private readonly pending = new Map<string, object>();
@@ -73,12 +94,32 @@ export class Gateway extends Service {
     super(options);
     this.registry = options.registry ?? new MemoryRegistry();
     this.discoveryTimeout = options.discoveryTimeout ?? 5_000;
-    this.forwarder = new Forwarder({
-      upstreamTimeout: options.upstreamTimeout ?? 30_000,
-      connections: options.connectionsPerApp ?? 128,
+    this.discoveryMaxBytes = options.discoveryMaxBytes ?? 8 * 1024 * 1024;
+    this.guard = new UpstreamGuard({
+      allowed: options.allowedUpstreams ?? envList("PORTICO_ALLOWED_UPSTREAMS"),
+      ...(options.resolver ? { resolver: options.resolver } : {}),
     });
-    this.addEndpoint(gatewayTasks.register_app, ({ name, url }) => this.registerApp(name, url));
-    this.addEndpoint(gatewayTasks.unregister_app, ({ name }) => this.unregisterApp(name));
+    this.upstreams = new Upstreams({
+      guard: this.guard,
+      connections: options.connectionsPerApp ?? 128,
+      connectTimeout: options.connectTimeout ?? 5_000,
+      upstreamTimeout: options.upstreamTimeout ?? 30_000,
+    });
+    const admin = { access: "admin" } as const;
+    this.addEndpoint(
+      gatewayTasks.register_app,
+      ({ name, url }) => this.registerApp(name, url),
+      admin,
+    );
+    this.addEndpoint(gatewayTasks.unregister_app, ({ name }) => this.unregisterApp(name), admin);
+    this.forwarder = new Forwarder({
+      upstreams: this.upstreams,
+      policy: this.policy,
+      maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 * 1024,
+      maxInFlightPerApp: options.maxInFlightPerApp ?? 0,
+      // Every admin endpoint a Portico service or gateway has: an app's are the same names.
+      adminEndpoints: new Set(this.endpointNames("admin").map((n) => n.toLowerCase())),
+    });
     this.addEndpoint(gatewayTasks.list_apps, () => ({ apps: [...this.apps.keys()] }));
     this.addEndpoint(gatewayTasks.list_apps_with_schemas, ({ names }) => this.appList(names));
   }
@@ -88,13 +129,28 @@ export class Gateway extends Service {
    * once discovery is done; when a later registration or unregistration of the same name started
    * meanwhile, that later one decides and this one changes nothing.
    */
-  async registerApp(name: string, url: string): Promise<AppInfo & { discovered: boolean }> {
+  async registerApp(name: string, url: string): Promise<RegisteredApp> {
     assertAppName(name);
     const normalized = normalizeAppUrl(url);
     const ticket = {};
     this.pending.set(name, ticket);
-    const endpoints = await this.discover(normalized);
+    let found: Discovery;
+    try {
+      await this.guard.check(new URL(normalized).hostname);
+      found = await discover(this.upstreams, normalized, {
+        timeout: this.discoveryTimeout,
+        maxBytes: this.discoveryMaxBytes,
+        via: this.policy.via,
+      });
+    } catch (error) {
+      if (this.pending.get(name) === ticket) this.pending.delete(name);
+      throw error;
+    }
+    const endpoints = found.endpoints;
     const record: AppRecord = { name, url: normalized, endpoints: endpoints ?? {} };
+    const reply: RegisteredApp = { ...record, discovered: endpoints !== undefined };
+    if (found.error)
+      reply.discovery_error = { code: found.error.code, message: found.error.message };
     if (this.pending.get(name) === ticket) {
       this.pending.delete(name);
       if (this.state === "Stopping") throw new ServiceStoppingError("The gateway is shutting down");
@@ -103,15 +159,22 @@ export class Gateway extends Service {
       this.listCache = undefined;
       await this.persist(() => this.registry.put(record));
     }
-    return { ...record, discovered: endpoints !== undefined };
+    return reply;
   }
 
-  /** Removes an app; its route disappears at once, and registrations of it in progress are dropped. */
+  /**
+   * Removes an app; its route disappears at once, and registrations of it in progress are dropped
+   * (the later operation wins, even over a first registration still discovering).
+   */
   async unregisterApp(name: string): Promise<{ name: string; removed: boolean }> {
+    const discovering = this.pending.delete(name);
     if (!this.apps.has(name)) {
-      throw new AppNotRegisteredError(`App "${name}" is not registered`, { data: { name } });
+      if (discovering) return { name, removed: true };
+      const shown = typeof name === "string" && name.length > 100 ? `${name.slice(0, 100)}…` : name;
+      throw new AppNotRegisteredError(`App "${shown}" is not registered`, {
+        data: { name: shown },
+      });
     }
-    this.pending.delete(name);
     this.apps.delete(name);
     this.listCache = undefined;
     this.forwarder.delete(name);
@@ -131,7 +194,8 @@ export class Gateway extends Service {
 
   override async close(): Promise<void> {
     await super.close();
-    await this.forwarder.close();
+    this.forwarder.close();
+    await this.upstreams.close();
     await this.registry.close?.();
   }
 
@@ -159,39 +223,10 @@ export class Gateway extends Service {
     this.writes = done.catch(() => undefined);
     return done;
   }
+}
 
-  /**
-   * The app's own endpoints (built-ins left out), or undefined when it cannot say. One deadline
-   * bounds connecting, headers and body; it never holds up any other request.
-   */
-  private async discover(url: string): Promise<Record<string, EndpointDescriptor> | undefined> {
-    // A timer cleared on completion rather than AbortSignal.timeout, which keeps every signal
-    // (and what listens to it) alive until its deadline: a thousand registrations left that
-    // much garbage behind, and forwarding paid for it in collection time.
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.discoveryTimeout);
-    try {
-      const res = await request(`${url}/detailed_endpoints`, {
-        method: "POST",
-        reset: true, // one-off: leave no idle socket behind
-        signal: controller.signal,
-      });
-      const body = (await res.body.json().catch(() => undefined)) as
-        { endpoints?: Record<string, EndpointDescriptor> } | undefined;
-      if (res.statusCode !== 200 || !body?.endpoints || typeof body.endpoints !== "object") {
-        return undefined;
-      }
-      const parsed =
-        gatewayTasks.list_apps_with_schemas.output.shape.apps.element.shape.endpoints.safeParse(
-          Object.fromEntries(
-            Object.entries(body.endpoints).filter(([n]) => !BUILTIN_WIRE_NAMES.has(n)),
-          ),
-        );
-      return parsed.success ? parsed.data : undefined;
-    } catch {
-      return undefined;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+/** A comma-separated list from the environment, or undefined when the variable is unset. */
+function envList(variable: string): string[] | undefined {
+  const value = process.env[variable];
+  return value === undefined ? undefined : value.split(",").filter((e) => e.trim() !== "");
 }

@@ -16,6 +16,12 @@ export const appInfoSchema = z.object({
 /** One registered app: name, URL and its endpoints (JSON Schemas included). */
 export type AppInfo = z.infer<typeof appInfoSchema>;
 
+/** What `register_app` answers: the app, whether it was discovered, and why not when it answered. */
+export type RegisteredApp = AppInfo & {
+  discovered: boolean;
+  discovery_error?: { code: string; message: string };
+};
+
 /** The Gateway's endpoints, keyed by wire name. */
 export const gatewayTasks = {
   register_app: task({
@@ -25,6 +31,10 @@ export const gatewayTasks = {
     input: z.object({ name: z.string(), url: z.string() }),
     output: appInfoSchema.extend({
       discovered: z.boolean().describe("Whether the app's endpoint schemas could be fetched"),
+      discovery_error: z
+        .object({ code: z.string(), message: z.string() })
+        .optional()
+        .describe("Why the app answered but its schemas were not taken (e.g. DISCOVERY_TOO_LARGE)"),
     }),
   }),
   unregister_app: task({

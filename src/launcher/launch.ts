@@ -7,9 +7,9 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { HttpTransport } from "../client/transport.js";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { HttpTransport, assertToken } from "../client/transport.js";
 import {
   AlreadyRunningError,
   InvalidOptionsError,
@@ -21,6 +21,7 @@ import { resolveListenAddress } from "../service/serve.js";
 import type { ServiceClass, ServiceOptions } from "../service/service.js";
 import type { ChildConfig } from "./config.js";
 import { findFreePort } from "./ports.js";
+import { toModuleSpecifier } from "./module-specifier.js";
 import { ChildServiceProcess } from "./process.js";
 
 /** Options of `launch()`. */
@@ -35,11 +36,24 @@ export interface LaunchOptions {
   numWorkers?: number;
   /** Extra environment variables for the child. */
   env?: Record<string, string>;
-  /** Module exporting the class (default: the class's `static moduleUrl`). */
+  /**
+   * The service's admin token, handed to the child as `$PORTICO_ADMIN_TOKEN` (never on its
+   * command line); the client `launch()` returns sends it, so `shutdown()` works.
+   */
+  adminToken?: string;
+  /** The service's caller token, handed to the child as `$PORTICO_CALL_TOKEN`. */
+  callToken?: string;
+  /**
+   * Module exporting the class: a URL, a file path or a package specifier (`portico/samples`);
+   * default: the class's `static moduleUrl`.
+   */
   module?: string | URL;
   /** Export name in that module (default: the class name). */
   exportName?: string;
-  /** Constructor options for the service; must be JSON-serialisable. */
+  /**
+   * Constructor options for the service; must be JSON-serialisable. Tokens found here travel
+   * through the environment like `adminToken` and `callToken`, never in the JSON.
+   */
   serviceOptions?: Omit<ServiceOptions, "id" | "pidFile"> & Record<string, unknown>;
   /** The child's stdout and stderr: kept for error messages (`pipe`, default) or shown (`inherit`). */
   output?: "pipe" | "inherit";
@@ -53,6 +67,11 @@ export interface LaunchedService {
   process: ChildServiceProcess;
   pidFile: string;
   id: string;
+  /**
+   * The token a client of this service should send: the child's admin token, else its caller
+   * token (as given, or inherited from this process's environment); undefined when it has none.
+   */
+  token: string | undefined;
 }
 
 const POLL_MS = 25;
@@ -78,6 +97,7 @@ export async function launchService(
   const url = `http://${listenAt.host.includes(":") ? `[${listenAt.host}]` : listenAt.host}:${port}`;
   await refuseIfAnswering(url);
 
+  const { env, serviceOptions } = childEnvironment(options);
   const id = randomUUID();
   const pidDir = options.pidDir ?? process.env.PORTICO_PID_DIR ?? join(tmpdir(), "portico", "pids");
   mkdirSync(pidDir, { recursive: true });
@@ -90,9 +110,9 @@ export async function launchService(
     id,
     pidFile,
     numWorkers,
-    serviceOptions: options.serviceOptions ?? {},
+    serviceOptions,
   };
-  const child = spawnChild(config, options);
+  const child = spawnChild(config, env, options.output);
   try {
     await waitUntilReady({
       url,
@@ -106,7 +126,30 @@ export async function launchService(
     throw error;
   }
   child.detachFromEventLoop();
-  return { url, process: child, pidFile, id };
+  const token = env.PORTICO_ADMIN_TOKEN || env.PORTICO_CALL_TOKEN || undefined;
+  return { url, process: child, pidFile, id, token };
+}
+
+/**
+ * The child's environment, with the tokens in it, and its service options without them: a token
+ * in the JSON configuration would show in `ps` and `/proc/<pid>/cmdline` to every local user.
+ */
+function childEnvironment(options: LaunchOptions): {
+  env: NodeJS.ProcessEnv;
+  serviceOptions: Record<string, unknown>;
+} {
+  const { adminToken, callToken, ...serviceOptions } = options.serviceOptions ?? {};
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+  const tokens = {
+    PORTICO_ADMIN_TOKEN: options.adminToken ?? adminToken,
+    PORTICO_CALL_TOKEN: options.callToken ?? callToken,
+  };
+  for (const [name, token] of Object.entries(tokens)) {
+    if (token === undefined) continue;
+    assertToken(token, name === "PORTICO_ADMIN_TOKEN" ? "adminToken" : "callToken");
+    env[name] = token;
+  }
+  return { env, serviceOptions };
 }
 
 function resolveModule(cls: ServiceClass, module: string | URL | undefined): string {
@@ -116,13 +159,15 @@ function resolveModule(cls: ServiceClass, module: string | URL | undefined): str
       `Cannot launch ${cls.name}: add \`static moduleUrl = import.meta.url\` to the class or pass launch({ module })`,
     );
   }
-  const text = String(source);
-  if (/^(file|data):/.test(text)) return text;
-  return pathToFileURL(isAbsolute(text) ? text : join(process.cwd(), text)).href;
+  return toModuleSpecifier(String(source));
 }
 
+// The probes call `status`, which stays public, and send no token (not even $PORTICO_TOKEN):
+// whatever answers at the URL before the child does may not be ours.
+const PROBE = { connections: 1, token: "" };
+
 async function refuseIfAnswering(url: string): Promise<void> {
-  const transport = new HttpTransport(url, { connections: 1 });
+  const transport = new HttpTransport(url, PROBE);
   try {
     const reply = await transport.send("POST", "/status", undefined, { timeout: 2_000 });
     throw new AlreadyRunningError(`Something already answers at ${url} (HTTP ${reply.status})`, {
@@ -144,15 +189,19 @@ function childEntry(): string {
   return join(here, "..", here.endsWith(".ts") ? "child-entry.ts" : "child-entry.js");
 }
 
-function spawnChild(config: ChildConfig, options: LaunchOptions): ChildServiceProcess {
+function spawnChild(
+  config: ChildConfig,
+  env: NodeJS.ProcessEnv,
+  output: LaunchOptions["output"],
+): ChildServiceProcess {
   const entry = childEntry();
   // TypeScript sources (tests, dev) run through tsx; built code runs on plain Node.
   const needsTsx = entry.endsWith(".ts") || /\.[mc]?ts$/.test(config.module);
   const execArgv = needsTsx ? ["--import", "tsx"] : [];
-  const out = options.output === "inherit" ? "inherit" : "pipe";
+  const out = output === "inherit" ? "inherit" : "pipe";
   const child = spawn(process.execPath, [...execArgv, entry, JSON.stringify(config)], {
     stdio: ["ignore", out === "inherit" ? "inherit" : "ignore", "pipe", "ipc"],
-    env: { ...process.env, ...options.env },
+    env,
     windowsHide: true,
   });
   const managed = new ChildServiceProcess(child);
@@ -177,7 +226,7 @@ async function waitUntilReady({
   name,
   allWorkers,
 }: ReadinessCheck): Promise<void> {
-  const transport = new HttpTransport(url, { connections: 1 });
+  const transport = new HttpTransport(url, PROBE);
   const deadline = Date.now() + timeout;
   let available = false;
   try {

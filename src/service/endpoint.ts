@@ -1,6 +1,7 @@
 /**
  * Registered endpoints of a service: the task, its handler, and the checks a name must pass.
  */
+import type { AccessAction } from "../security/options.js";
 import type { FastifyRequest } from "fastify";
 import type { AnyTask, InferHandlerInput, InferHandlerOutput } from "../contract/task.js";
 import type { EndpointDescriptor, HttpMethod } from "../contract/endpoint.js";
@@ -33,6 +34,11 @@ export type AnyHandler = (input: never, context: HandlerContext) => unknown;
 export interface EndpointOptions {
   /** HTTP methods the endpoint answers (default `["POST"]`). */
   methods?: HttpMethod[];
+  /**
+   * Who may call it (`call` by default): `public` needs no caller token (health probes), `admin`
+   * needs the admin token, or a loopback peer when none is configured (stop, reconfigure).
+   */
+  access?: AccessAction;
 }
 
 /** An endpoint as the service keeps it. */
@@ -42,6 +48,7 @@ export interface RegisteredEndpoint {
   handler: AnyHandler;
   methods: HttpMethod[];
   builtin: boolean;
+  access: AccessAction;
 }
 
 /** Routes every service serves besides its endpoints (`/openapi.json` is no valid name anyway). */

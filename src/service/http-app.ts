@@ -2,7 +2,8 @@
  * Turns a service's endpoints into a fastify app: JSON body parsing, input validation (422),
  * output checking, and one error format `{ error: { code, message, data } }` for everything.
  */
-import { createServer } from "node:http";
+import { STATUS_CODES, createServer } from "node:http";
+import type { Duplex } from "node:stream";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import Fastify from "fastify";
 import type {
@@ -12,17 +13,23 @@ import type {
   FastifyReply,
   FastifyRequest,
 } from "fastify";
+import { FORWARDED_METHODS, HTTP_METHODS } from "../contract/endpoint.js";
 import { describeIssues, parseInput, zodValidator } from "../contract/validator.js";
+import type { AccessAction } from "../security/options.js";
+import type { AccessPolicy } from "../security/policy.js";
+import { errorHeaders } from "./http/send-error.js";
 import type { Validator } from "../contract/validator.js";
 import {
   BadRequestError,
   ERROR_CODES,
   EndpointNotFoundError,
+  HeadersTooLargeError,
   InternalError,
   MethodNotAllowedError,
   OutputValidationError,
   PayloadTooLargeError,
   PorticoError,
+  RequestTooSlowError,
   ServiceStoppingError,
   UnsupportedMediaTypeError,
 } from "../errors.js";
@@ -39,9 +46,18 @@ export interface AppHost {
   handleRaw(req: IncomingMessage, res: ServerResponse): boolean;
   logger: boolean | Record<string, unknown>;
   bodyLimit: number;
+  policy: AccessPolicy;
+  /** Milliseconds a client may take to send a whole request, and its headers. */
+  requestTimeout: number;
+  headersTimeout: number;
 }
 
-const ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"] as const;
+/** The access action of a route, kept in its fastify config. */
+interface RouteAccess {
+  access?: AccessAction;
+}
+
+const ANSWERED_METHODS = new Set<string>(FORWARDED_METHODS);
 
 /** Builds the fastify app of a service. */
 export function buildHttpApp(host: AppHost): FastifyInstance {
@@ -50,10 +66,32 @@ export function buildHttpApp(host: AppHost): FastifyInstance {
     bodyLimit: host.bodyLimit,
     // Errors fastify meets before routing (a malformed URL) get our JSON body too.
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
+    clientErrorHandler: clientError,
     serverFactory: (handler) =>
-      createServer((req, res) => {
-        if (!host.handleRaw(req, res)) handler(req, res);
-      }),
+      createServer(
+        {
+          requestTimeout: host.requestTimeout,
+          headersTimeout: host.headersTimeout,
+          // Node checks both timeouts on this interval (30 s by default, far too coarse).
+          connectionsCheckingInterval: Math.min(1_000, host.headersTimeout),
+        },
+        (req, res) => {
+          if (!host.handleRaw(req, res)) handler(req, res);
+        },
+      ),
+  });
+  app.addHook("onRequest", (request, reply, done) => {
+    const raw = request.raw;
+    if (!ANSWERED_METHODS.has(raw.method ?? "")) {
+      void reply.header("allow", [...ANSWERED_METHODS].join(", "));
+      return done(new MethodNotAllowedError(`${clip(raw.method ?? "")} is not served`));
+    }
+    const action = (request.routeOptions.config as RouteAccess).access ?? "call";
+    const refused = host.policy.check(raw, action);
+    if (refused) return done(refused);
+    const pending = host.policy.authorize(raw, action);
+    if (pending === undefined) return done();
+    pending.then((error) => done(error), done);
   });
   // JSON only: fastify's default text/plain parser would hand handlers strings (415 instead).
   app.removeAllContentTypeParsers();
@@ -93,8 +131,9 @@ function addRoute(app: FastifyInstance, host: AppHost, endpoint: RegisteredEndpo
   // fastify answers HEAD through the GET route: allow it wherever GET is (RFC 9110 §9.3.2).
   if (allowed.has("GET")) allowed.add("HEAD");
   app.route({
-    method: [...ALL_METHODS],
+    method: [...HTTP_METHODS],
     url: `/${endpoint.name}`,
+    config: { access: endpoint.access } satisfies RouteAccess,
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       if (!allowed.has(request.method)) {
         void reply.header("allow", endpoint.methods.join(", "));
@@ -170,7 +209,38 @@ function errorHandler(
 ): void {
   const mapped = toPorticoError(error);
   if (mapped.status >= 500) request.log.error({ err: error }, "endpoint failed");
+  const extra = errorHeaders(mapped);
+  if (extra) void reply.headers(extra);
   void reply.code(mapped.status).send(mapped.toJSON());
+}
+
+/**
+ * Errors of Node's HTTP parser and of the server's timeouts, answered in our JSON shape (Node and
+ * fastify would answer plain text or their own JSON). The connection is closed after it.
+ */
+function clientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const response = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || response?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const mapped =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? new HeadersTooLargeError("Request headers are too large")
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? new RequestTooSlowError("The request did not arrive in time")
+        : new BadRequestError(`Malformed HTTP request (${error.code ?? "parse error"})`);
+  const body = JSON.stringify(mapped.toJSON());
+  socket.end(
+    `HTTP/1.1 ${mapped.status} ${STATUS_CODES[mapped.status] ?? ""}\r\n` +
+      "Content-Type: application/json; charset=utf-8\r\n" +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+function clip(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
 /** Maps anything thrown while handling a request to a catalogue error. */

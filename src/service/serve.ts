@@ -1,6 +1,7 @@
 /**
  * Runs a service's HTTP server in the current process.
  */
+import { isIP } from "node:net";
 import type { AddressInfo } from "node:net";
 import { AlreadyRunningError, InvalidOptionsError } from "../errors.js";
 import type { Service } from "./service.js";
@@ -40,13 +41,42 @@ export function resolveListenAddress(options: ServeOptions): { host: string; por
     }
     if (url.protocol !== "http:")
       throw new InvalidOptionsError(`Can only serve http URLs, not ${url.href}`);
-    return { host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port || 80) };
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    return { host: checkListenHost(host), port: Number(url.port || 80) };
   }
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new InvalidOptionsError(`Invalid port ${String(options.port)}`);
   }
-  return { host: options.host ?? "127.0.0.1", port };
+  return { host: checkListenHost(options.host ?? "127.0.0.1"), port };
+}
+
+/**
+ * True for an IP address or a syntactically valid DNS name: labels of letters, digits and
+ * hyphens (1 to 63 characters, no hyphen at either end), 253 characters at most, one trailing dot
+ * allowed. A name whose last label is a number (`0.0.0.0.0`, `1.2.3`, `0x7f`) is refused: the
+ * system resolver would read it as a mangled IPv4 address, or fail with ENOTFOUND.
+ */
+export function isValidListenHost(host: string): boolean {
+  if (isIP(host) !== 0) return true;
+  const name = host.endsWith(".") ? host.slice(0, -1) : host;
+  if (name.length === 0 || name.length > 253) return false;
+  const labels = name.split(".");
+  if (!labels.every((label) => DNS_LABEL.test(label))) return false;
+  return !NUMERIC_LABEL.test(labels[labels.length - 1] ?? "");
+}
+
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+const NUMERIC_LABEL = /^(?:\d+|0x[0-9a-f]*)$/i;
+
+function checkListenHost(host: string): string {
+  if (!isValidListenHost(host)) {
+    throw new InvalidOptionsError(
+      `Cannot listen on ${JSON.stringify(host.slice(0, 100))}: not an IP address or a valid host name`,
+      { data: { host: host.slice(0, 100) } },
+    );
+  }
+  return host;
 }
 
 /** Listens and returns the handle. */

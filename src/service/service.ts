@@ -7,25 +7,28 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
 import { builtinTasks } from "../contract/builtins.js";
 import { ServiceStatus } from "../contract/builtins.js";
+import { HTTP_METHODS } from "../contract/endpoint.js";
 import type { EndpointDescriptor, HttpMethod } from "../contract/endpoint.js";
 import type { AnyTask, TaskRecord } from "../contract/task.js";
 import { createDiscoveredClient, createServiceClient } from "../client/create-client.js";
 import type { ClientInit } from "../client/connection-manager.js";
 import { HttpTransport } from "../client/transport.js";
 import type { ServiceClient, TasksOf } from "../client/types.js";
-import { DefinitionError, ServiceUnavailableError } from "../errors.js";
+import { DefinitionError, InvalidOptionsError, ServiceUnavailableError } from "../errors.js";
 import type { GatewayClient } from "../gateway/gateway-client.js";
 import { launchService } from "../launcher/launch.js";
 import type { LaunchOptions } from "../launcher/launch.js";
 import { assertNewEndpoint, describeEndpoint } from "./endpoint.js";
 import type { AnyHandler, EndpointOptions, Handler, RegisteredEndpoint } from "./endpoint.js";
+import type { AccessAction, SecurityOptions } from "../security/options.js";
 import { buildHttpApp } from "./http-app.js";
 import { buildOpenApi, renderDocsPage } from "./openapi.js";
-import { listen } from "./serve.js";
+import { listen, resolveListenAddress } from "./serve.js";
+import { AccessPolicy } from "../security/policy.js";
 import type { ServeOptions, ServedService } from "./serve.js";
 
-/** Options of every service. */
-export interface ServiceOptions {
+/** Options of every service (the access policy's among them). */
+export interface ServiceOptions extends SecurityOptions {
   /** Server id reported by `server_id` and `heartbeat` (a random UUID by default). */
   id?: string;
   /** PID file of the launched process (set by the launcher). */
@@ -72,6 +75,9 @@ export class Service {
   private readonly registered = new Map<string, RegisteredEndpoint>();
   private readonly logger: boolean | Record<string, unknown>;
   private readonly bodyLimit: number;
+  private readonly timeouts: { requestTimeout: number; headersTimeout: number };
+  /** Who may do what: the one access policy, for this service's routes and forwarded traffic. */
+  protected readonly policy: AccessPolicy;
   private fastify: FastifyInstance | undefined;
   private shutdownHook: (() => void) | undefined;
 
@@ -81,6 +87,8 @@ export class Service {
     this.description = options.description ?? `${new.target.name} server.`;
     this.logger = options.logger ?? envLogger();
     this.bodyLimit = options.bodyLimit ?? 1024 * 1024;
+    this.timeouts = serverTimeouts(options);
+    this.policy = new AccessPolicy(options, this.id);
     this.addBuiltins();
   }
 
@@ -114,8 +122,16 @@ export class Service {
     if (typeof handler !== "function") {
       throw new DefinitionError(`Endpoint "${name}" needs a handler function`);
     }
-    const methods = normalizeMethods(name, options?.methods);
-    this.registered.set(name, { name, task, handler, methods, builtin: false });
+    const access = options?.access ?? "call";
+    // Whatever changes state must not be reachable by a GET (an <img> tag sends no Origin).
+    const methods = normalizeMethods(
+      name,
+      options?.methods ?? (access === "admin" ? ["POST"] : undefined),
+    );
+    if (access === "admin" && methods.some((m) => m === "GET")) {
+      throw new DefinitionError(`Admin endpoint "${name}" must not answer GET`);
+    }
+    this.registered.set(name, { name, task, handler, methods, builtin: false, access });
     return this;
   }
 
@@ -125,6 +141,11 @@ export class Service {
     for (const endpoint of this.registered.values())
       out[endpoint.name] = describeEndpoint(endpoint);
     return out;
+  }
+
+  /** Names of the endpoints with this access action (built-ins included). */
+  protected endpointNames(access: AccessAction): string[] {
+    return [...this.registered.values()].filter((e) => e.access === access).map((e) => e.name);
   }
 
   /** The fastify app (built on first access): add plugins or use `inject()` in tests. */
@@ -138,6 +159,7 @@ export class Service {
    * default). Its `shutdown` endpoint closes this server and nothing else.
    */
   async serve(options: ServeOptions = {}): Promise<ServedService> {
+    this.policy.bind(resolveListenAddress(options).host);
     const served = await listen(this, options);
     this.url = served.url;
     this.shutdownHook ??= () => void served.close();
@@ -170,6 +192,8 @@ export class Service {
       return (await (this as unknown as typeof Service).createClient({
         url: launched.url,
         process: launched.process,
+        // The child's admin (else caller) token, from the options or inherited: shutdown() needs it.
+        token: launched.token,
       })) as ClientOf<S>;
     } catch (error) {
       await launched.process.stop(2_000);
@@ -231,6 +255,8 @@ export class Service {
       handleRaw: (req, res) => this.handleRaw(req, res),
       logger: this.logger,
       bodyLimit: this.bodyLimit,
+      policy: this.policy,
+      ...this.timeouts,
     });
   }
 
@@ -253,45 +279,78 @@ export class Service {
   }
 
   private addBuiltins(): void {
-    const add = (name: keyof typeof builtinTasks, handler: Handler<AnyTask>): void => {
+    const add = (
+      name: keyof typeof builtinTasks,
+      handler: Handler<AnyTask>,
+      access: AccessAction = "call",
+    ): void => {
       this.registered.set(name, {
         name,
         task: builtinTasks[name],
         handler,
-        methods: ["GET", "POST"],
+        methods: access === "admin" ? ["POST"] : ["GET", "POST"],
         builtin: true,
+        access,
       });
     };
     add("endpoints", () => ({ endpoints: [...this.registered.keys()] }));
     add("detailed_endpoints", () => ({ endpoints: this.describeEndpoints() }));
-    add("status", () => ({ status: this.state }));
-    add("heartbeat", () => ({
-      heartbeat: {
-        status: this.state,
-        server_id: this.id,
-        message: "Heartbeat check successful.",
-        details: this.heartbeatDetails() ?? null,
-      },
-    }));
+    add("status", () => ({ status: this.state }), "public");
+    add(
+      "heartbeat",
+      () => ({
+        heartbeat: {
+          status: this.state,
+          server_id: this.id,
+          message: "Heartbeat check successful.",
+          details: this.heartbeatDetails() ?? null,
+        },
+      }),
+      "public",
+    );
     add("server_id", () => ({ server_id: this.id }));
     add("class_name", () => ({ class_name: this.constructor.name }));
     add("pid_file", () => ({ pid_file: this.pidFile }));
-    add("shutdown", () => {
-      this.state = "Stopping";
-      // Stop only after the reply is out; never signal any other process (the seed killed its parent).
-      setImmediate(() => this.shutdownHook?.());
-      return { shutdown: true };
-    });
+    add(
+      "shutdown",
+      () => {
+        this.state = "Stopping";
+        // Stop only after the reply is out; never signal any other process (the seed killed its parent).
+        setImmediate(() => this.shutdownHook?.());
+        return { shutdown: true };
+      },
+      "admin",
+    );
   }
 }
 
 function normalizeMethods(name: string, methods: HttpMethod[] | undefined): HttpMethod[] {
   const list = methods ?? ["POST"];
-  const valid = new Set<HttpMethod>(["GET", "POST", "PUT", "DELETE", "PATCH"]);
+  const valid = new Set<HttpMethod>(HTTP_METHODS);
   if (list.length === 0 || list.some((m) => !valid.has(m))) {
     throw new DefinitionError(`Endpoint "${name}": methods must be among ${[...valid].join(", ")}`);
   }
   return [...new Set(list)];
+}
+
+/** The server's own timeouts on its clients (headers no longer than the whole request). */
+function serverTimeouts(options: ServiceOptions): {
+  requestTimeout: number;
+  headersTimeout: number;
+} {
+  const requestTimeout = positive(options.requestTimeout, "requestTimeout") ?? 60_000;
+  const headersTimeout = positive(options.headersTimeout, "headersTimeout") ?? 10_000;
+  return { requestTimeout, headersTimeout: Math.min(headersTimeout, requestTimeout) };
+}
+
+function positive(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isFinite(value) || value < 1) {
+    throw new InvalidOptionsError(`${name} must be a positive number of milliseconds`, {
+      data: { [name]: value },
+    });
+  }
+  return value;
 }
 
 function envLogger(): boolean | Record<string, unknown> {

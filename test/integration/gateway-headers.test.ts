@@ -42,11 +42,43 @@ describe("headers through the gateway", () => {
     expect(seen["x-forwarded-for"]).toBe("127.0.0.1");
   });
 
-  it("appends to an existing X-Forwarded-For", async () => {
+  it("replaces what a client says about earlier hops, and adds X-Forwarded-Proto and Via", async () => {
     await rawRequest(`${stack.gateway.url}/plain/xff`, {
-      headers: { "x-forwarded-for": "203.0.113.7" },
+      headers: {
+        "x-forwarded-for": "203.0.113.7",
+        "x-forwarded-proto": "https",
+        "x-forwarded-host": "evil.example",
+        forwarded: "for=203.0.113.7;proto=https",
+        "x-real-ip": "203.0.113.7",
+      },
     });
-    expect(app.received.at(-1)!.headers["x-forwarded-for"]).toBe("203.0.113.7, 127.0.0.1");
+    const seen = app.received.at(-1)!.headers;
+    expect(seen["x-forwarded-for"]).toBe("127.0.0.1");
+    expect(seen["x-forwarded-proto"]).toBe("http");
+    expect(seen["x-forwarded-host"]).toBe(new URL(stack.gateway.url).host);
+    expect(seen).not.toHaveProperty("forwarded");
+    expect(seen).not.toHaveProperty("x-real-ip");
+    expect(seen.via).toMatch(/^1\.1 portico-[0-9a-f]{12}$/);
+  });
+
+  it("appends to X-Forwarded-For and keeps the proto and host of a trusted proxy", async () => {
+    await using trusting = await startGatewayStack({ trustProxy: ["127.0.0.1/32"] });
+    await trusting.gw.registerApp("plain", app.url);
+    await rawRequest(`${trusting.gateway.url}/plain/xff`, {
+      headers: {
+        "x-forwarded-for": "203.0.113.7",
+        "x-forwarded-proto": "https",
+        "x-forwarded-host": "api.example",
+        "x-real-ip": "203.0.113.7",
+        via: "1.1 edge",
+      },
+    });
+    const seen = app.received.at(-1)!.headers;
+    expect(seen["x-forwarded-for"]).toBe("203.0.113.7, 127.0.0.1");
+    expect(seen["x-forwarded-proto"]).toBe("https");
+    expect(seen["x-forwarded-host"]).toBe("api.example");
+    expect(seen["x-real-ip"]).toBe("203.0.113.7");
+    expect(seen.via).toMatch(/^1\.1 edge, 1\.1 portico-/);
   });
 
   it("strips hop-by-hop response headers, those named by Connection included", async () => {

@@ -8,10 +8,12 @@ import type { GatewayClient } from "../../index.js";
 import { writeLine } from "../io.js";
 import type { CliIo } from "../io.js";
 import { addGatewayOptions, examples, parseHttpUrl } from "../options.js";
+import { checkTokens } from "../security-options.js";
 
 interface GatewayCommandOptions {
   gateway: string;
   timeout: number;
+  token?: string;
 }
 
 /** Adds `apps`, `register` and `unregister` to `program`. */
@@ -77,11 +79,11 @@ async function withGateway<T>(
   options: GatewayCommandOptions,
   use: (gw: GatewayClient) => Promise<T>,
 ): Promise<T> {
-  const gw = await Gateway.connect(options.gateway, { timeout: options.timeout }).catch(
-    (error: unknown) => {
-      throw notAGateway(error, options.gateway);
-    },
-  );
+  checkTokens(options);
+  const { timeout, token } = options;
+  const gw = await Gateway.connect(options.gateway, { timeout, token }).catch((error: unknown) => {
+    throw notAGateway(error, options.gateway);
+  });
   try {
     return await use(gw);
   } finally {

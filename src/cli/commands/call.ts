@@ -7,13 +7,15 @@ import type { Command } from "commander";
 import { ConnectionManager } from "../../index.js";
 import { writeLine } from "../io.js";
 import type { CliIo } from "../io.js";
-import { examples, parseHttpUrl, parseJson, timeoutOption } from "../options.js";
+import { examples, parseHttpUrl, parseJson, timeoutOption, tokenOption } from "../options.js";
+import { checkTokens } from "../security-options.js";
 
 type Method = "GET" | "POST" | "PUT" | "DELETE" | "PATCH";
 
 interface CallCommandOptions {
   timeout: number;
   method: Method;
+  token?: string;
 }
 
 const HOW_IT_CALLS = `
@@ -36,6 +38,7 @@ export function registerCall(program: Command, io: CliIo): void {
     .argument("<endpoint>", "endpoint name, e.g. echo or heartbeat")
     .argument("[input]", "input as a JSON document (default: {})", parseJson)
     .addOption(timeoutOption(60_000))
+    .addOption(tokenOption())
     .addOption(
       new Option("-X, --method <method>", "HTTP method")
         .choices(["GET", "POST", "PUT", "DELETE", "PATCH"])
@@ -48,6 +51,7 @@ export function registerCall(program: Command, io: CliIo): void {
         `portico call http://127.0.0.1:8080 echo '{"message":"hi"}'`,
         `portico call http://127.0.0.1:8000/echoer echo '{"message":"hi"}' --timeout 5000`,
         "portico call http://127.0.0.1:8080 heartbeat",
+        "PORTICO_TOKEN=$(cat admin.token) portico call http://127.0.0.1:8080 shutdown",
       ),
     )
     .action(
@@ -61,7 +65,9 @@ export function registerCall(program: Command, io: CliIo): void {
         if (options.method === "GET" && input !== undefined) {
           command.error("error: a GET call takes no input", { code: "portico.getWithInput" });
         }
-        const client = new ConnectionManager({ url, timeout: options.timeout });
+        checkTokens(options);
+        const { timeout, token } = options;
+        const client = new ConnectionManager({ url, timeout, token });
         try {
           const result = await client.call(endpoint, input, { method: options.method });
           if (result !== undefined) writeLine(io.stdout, JSON.stringify(result, null, 2));

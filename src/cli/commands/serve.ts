@@ -6,13 +6,28 @@ import type { Command } from "commander";
 import type { CliIo } from "../io.js";
 import { addListenOptions, examples, integerIn } from "../options.js";
 import { launchWorkers, serveInProcess } from "../run-server.js";
+import {
+  addSecurityOptions,
+  checkTokens,
+  policyOptionsFrom,
+  serviceOptionsFrom,
+} from "../security-options.js";
+import type { SecurityFlags } from "../security-options.js";
 import { resolveServiceModule } from "../service-module.js";
 
-interface ServeCommandOptions {
+/** What `serve` parses its flags into. */
+export interface ServeCommandOptions extends SecurityFlags {
   host: string;
   port: number;
   workers: number;
 }
+
+/** The examples of `serve --help` (a test checks that every module they name resolves). */
+export const SERVE_EXAMPLES = [
+  "portico serve portico/samples#EchoService --port 8080",
+  "portico serve portico/samples --workers 4 --rate-limit 600",
+  "PORTICO_ADMIN_TOKEN=$(cat admin.token) portico serve portico/samples --host 0.0.0.0 --allowed-host api.example.com",
+];
 
 /** Adds the `serve` command to `program`. */
 export function registerServe(program: Command, io: CliIo): void {
@@ -25,30 +40,31 @@ export function registerServe(program: Command, io: CliIo): void {
     )
     .argument(
       "<module>",
-      "module file or URL, optionally with '#Export' (default: the default export, or the " +
-        "module's only Service subclass export)",
+      "module file, URL or package specifier (portico/samples), optionally with '#Export' " +
+        "(default: the default export, or the module's only Service subclass export)",
     );
-  addListenOptions(command)
-    .option(
+  addSecurityOptions(
+    addListenOptions(command).option(
       "--workers <n>",
       "processes sharing the port; more than 1 launches a process group (node:cluster)",
       integerIn(1, 64),
       1,
-    )
-    .addHelpText(
-      "after",
-      examples(
-        "portico serve dist/services.js#OrderService --port 8080",
-        "portico serve node_modules/portico/dist/samples/index.js#EchoService --workers 4",
-      ),
-    )
+    ),
+  )
+    .addHelpText("after", examples(...SERVE_EXAMPLES))
     .action(async (spec: string, options: ServeCommandOptions) => {
+      checkTokens(options);
       const target = await resolveServiceModule(spec);
       const at = { host: options.host, port: options.port };
       if (options.workers > 1) {
-        await launchWorkers(target, { ...at, workers: options.workers }, io);
+        // Tokens reach the workers through their environment, never their command line.
+        await launchWorkers(target, { ...at, workers: options.workers }, io, {
+          adminToken: options.adminToken,
+          callToken: options.callToken,
+          serviceOptions: policyOptionsFrom(options),
+        });
         return;
       }
-      await serveInProcess(new target.cls(), at, io);
+      await serveInProcess(new target.cls(serviceOptionsFrom(options)), at, io);
     });
 }
