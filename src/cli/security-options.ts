@@ -69,11 +69,19 @@ export function addSecurityOptions(command: Command): Command {
       "trust X-Forwarded-* from these comma-separated addresses/CIDRs (no value: from any peer)",
       parseCidrList,
     )
-    .option("--rate-limit <n>", "requests per minute per client (then 429)", integerIn(1, 1e9))
-    .option("--request-timeout <ms>", "milliseconds a client may take to send a request", parseMs)
+    .option(
+      "--rate-limit <n>",
+      "requests per minute per client (unlimited; then 429)",
+      integerIn(1, 1e9),
+    )
+    .option(
+      "--request-timeout <ms>",
+      "milliseconds a client may take to send a request (30000; then 408)",
+      parseMs,
+    )
     .option(
       "--headers-timeout <ms>",
-      "milliseconds a client may take to send the headers",
+      "milliseconds a client may take to send the headers (10000)",
       parseMs,
     );
 }
@@ -89,12 +97,20 @@ export function addGatewayLimitOptions(command: Command): Command {
         .env("PORTICO_ALLOWED_UPSTREAMS")
         .argParser(collect(parseUpstreamList)),
     )
-    .option("--max-body-bytes <n>", "largest forwarded request body in bytes", parseBytes)
-    .option("--discovery-max-bytes <n>", "largest detailed_endpoints reply read", parseBytes)
-    .option("--connect-timeout <ms>", "milliseconds to connect to an app (then 504)", parseMs)
+    .option(
+      "--max-body-bytes <n>",
+      "largest forwarded request body in bytes (64 MiB; then 413)",
+      parseBytes,
+    )
+    .option(
+      "--discovery-max-bytes <n>",
+      "largest detailed_endpoints reply read at registration (8 MiB)",
+      parseBytes,
+    )
+    .option("--connect-timeout <ms>", "milliseconds to connect to an app (5000; then 504)", parseMs)
     .option(
       "--max-in-flight <n>",
-      "forwarded requests in flight per app (then 503)",
+      "forwarded requests in flight per app (unlimited; then 503)",
       integerIn(1, 1e6),
     );
 }

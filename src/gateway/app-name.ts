@@ -67,9 +67,11 @@ export function isValidAppName(name: unknown): name is string {
 /** Throws `InvalidAppNameError` unless `name` follows the rule. */
 export function assertAppName(name: unknown): asserts name is string {
   if (typeof name !== "string" || !APP_NAME_PATTERN.test(name)) {
+    // Echo at most a clip of what was sent: a megabyte name must not come back twice.
+    const shown = typeof name === "string" ? clip(name) : name;
     throw new InvalidAppNameError(
-      `Invalid app name ${JSON.stringify(name)}: use letters, digits, "_" and "-", starting with a letter (at most 64)`,
-      { data: { name, pattern: APP_NAME_PATTERN.source } },
+      `Invalid app name ${JSON.stringify(shown)}: use letters, digits, "_" and "-", starting with a letter (at most 64)`,
+      { data: { name: shown, pattern: APP_NAME_PATTERN.source } },
     );
   }
   if (RESERVED_APP_NAMES.has(name)) {
@@ -83,20 +85,33 @@ export function normalizeAppUrl(url: unknown): string {
   try {
     parsed = new URL(String(url));
   } catch {
-    throw new InvalidAppUrlError(`Invalid app URL ${JSON.stringify(url)}`, { data: { url } });
+    const shown = typeof url === "string" ? clip(url) : url;
+    throw new InvalidAppUrlError(`Invalid app URL ${JSON.stringify(shown)}`, {
+      data: { url: shown },
+    });
+  }
+  if (parsed.username || parsed.password) {
+    // Never echo credentials back, nor keep them in a list every client can read.
+    throw new InvalidAppUrlError("App URL must not carry credentials", {
+      data: { url: `${parsed.protocol}//${parsed.host}${parsed.pathname}` },
+    });
   }
   if (typeof url !== "string" || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
     throw new InvalidAppUrlError(
-      `App URL must be an absolute http(s) URL, not ${JSON.stringify(url)}`,
+      `App URL must be an absolute http(s) URL, not ${JSON.stringify(clip(String(url)))}`,
       {
-        data: { url },
+        data: { url: clip(String(url)) },
       },
     );
   }
-  if (parsed.search || parsed.hash || parsed.username) {
-    throw new InvalidAppUrlError(`App URL must not carry a query, fragment or credentials`, {
-      data: { url },
+  if (parsed.search || parsed.hash) {
+    throw new InvalidAppUrlError("App URL must not carry a query or fragment", {
+      data: { url: clip(url) },
     });
   }
   return parsed.href.replace(/\/+$/, "");
+}
+
+function clip(text: string): string {
+  return text.length > 100 ? `${text.slice(0, 100)}…` : text;
 }

@@ -22,7 +22,7 @@ import { listHasAddress } from "../net/address.js";
 import { FORWARDED_METHODS } from "../contract/endpoint.js";
 import type { AccessPolicy } from "../security/policy.js";
 import type { AccessAction } from "../security/options.js";
-import { sendError } from "../service/http/send-error.js";
+import { drainBody, sendError } from "../service/http/send-error.js";
 import type { Upstreams } from "./upstream/upstreams.js";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and `host`, never passed on. */
@@ -197,7 +197,7 @@ export class Forwarder {
     if (route) {
       const length = Number(req.headers["content-length"] ?? 0);
       if (length > this.options.maxBodyBytes) {
-        sendError(res, tooLarge(this.options.maxBodyBytes), true);
+        sendError(res, tooLarge(this.options.maxBodyBytes));
         return true;
       }
     }
@@ -342,9 +342,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       this.res.end();
       return;
     }
-    // The app answered before taking the whole body (a 413, say): the rest of the caller's body
-    // is still on the wire, so this connection cannot carry another request.
-    if (!this.req.complete) this.headers.connection = "close";
+    // The app answered before taking the whole body (a 413, say): drop the rest of it.
+    drainBody(this.req);
     this.res.writeHead(this.status, this.headers);
     this.res.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
   }
@@ -357,7 +356,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.chunks && this.status !== 0 && this.received === this.expected) {
       return this.onResponseEnd();
     }
-    sendError(this.res, upstreamError(error, this.url, this.timeout), !this.req.complete);
+    sendError(this.res, upstreamError(error, this.url, this.timeout));
   }
 }
 

@@ -92,12 +92,12 @@ export async function launchService(
     );
   }
   const module = resolveModule(cls, options.module);
+  const { env, serviceOptions } = childEnvironment(options);
   const listenAt = resolveListenAddress(options);
   const port = listenAt.port === 0 ? await findFreePort(listenAt.host) : listenAt.port;
   const url = `http://${listenAt.host.includes(":") ? `[${listenAt.host}]` : listenAt.host}:${port}`;
   await refuseIfAnswering(url);
 
-  const { env, serviceOptions } = childEnvironment(options);
   const id = randomUUID();
   const pidDir = options.pidDir ?? process.env.PORTICO_PID_DIR ?? join(tmpdir(), "portico", "pids");
   mkdirSync(pidDir, { recursive: true });

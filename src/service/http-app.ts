@@ -17,7 +17,7 @@ import { FORWARDED_METHODS, HTTP_METHODS } from "../contract/endpoint.js";
 import { describeIssues, parseInput, zodValidator } from "../contract/validator.js";
 import type { AccessAction } from "../security/options.js";
 import type { AccessPolicy } from "../security/policy.js";
-import { errorHeaders } from "./http/send-error.js";
+import { drainBody, errorHeaders } from "./http/send-error.js";
 import type { Validator } from "../contract/validator.js";
 import {
   BadRequestError,
@@ -211,6 +211,11 @@ function errorHandler(
   if (mapped.status >= 500) request.log.error({ err: error }, "endpoint failed");
   const extra = errorHeaders(mapped);
   if (extra) void reply.headers(extra);
+  if (mapped.code === "PAYLOAD_TOO_LARGE" && !request.raw.complete) {
+    // fastify would close with the body unread: the reset would hide this 413 from the client.
+    drainBody(request.raw);
+    void reply.removeHeader("connection");
+  }
   void reply.code(mapped.status).send(mapped.toJSON());
 }
 

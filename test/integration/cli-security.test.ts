@@ -126,7 +126,10 @@ describe("server flags", () => {
   it("leave every option unset when no flag is given", async () => {
     for (const name of ENV_NAMES) delete process.env[name];
     const flags = await parsedOptions<GatewayCommandOptions>("gateway", []);
-    expect(gatewayCommandOptions(flags)).toEqual({ upstreamTimeout: 30_000, discoveryTimeout: 5_000 });
+    expect(gatewayCommandOptions(flags)).toEqual({
+      upstreamTimeout: 30_000,
+      discoveryTimeout: 5_000,
+    });
   });
 
   it("read the tokens and the upstream allow-list from the environment", async () => {
@@ -202,7 +205,10 @@ describe("server flags", () => {
     ["an empty admin token", ["gateway", "--admin-token", ""]],
     ["a call token with a space", ["gateway", "--call-token", `${SECRET} x`]],
     ["a serve token with a newline", ["serve", ECHO_MODULE, "--admin-token", `${SECRET}\n`]],
-    ["a client token with a space", ["call", "http://127.0.0.1:1", "status", "--token", `a ${SECRET}`]],
+    [
+      "a client token with a space",
+      ["call", "http://127.0.0.1:1", "status", "--token", `a ${SECRET}`],
+    ],
   ])("refuse %s as a usage error without showing it", async (_what, args) => {
     const run = await cli(...args);
     expect(run.code).toBe(2);
@@ -230,22 +236,31 @@ describe("listen hosts", () => {
     },
   );
 
-  it.each(["0.0.0.0.0", "1.2.3", "256.1.1.1", "a..b", "-a.example", "a_b", "", "x".repeat(64), "0x7f"])(
-    "refuses %j with INVALID_OPTIONS",
-    (host) => {
-      expectThrows(() => resolveListenAddress({ host }), InvalidOptionsError, "INVALID_OPTIONS");
-    },
-  );
+  it.each([
+    "0.0.0.0.0",
+    "1.2.3",
+    "256.1.1.1",
+    "a..b",
+    "-a.example",
+    "a_b",
+    "",
+    "x".repeat(64),
+    "0x7f",
+  ])("refuses %j with INVALID_OPTIONS", (host) => {
+    expectThrows(() => resolveListenAddress({ host }), InvalidOptionsError, "INVALID_OPTIONS");
+  });
 });
 
 describe("client commands", () => {
   /** A loopback server that answers every POST with `{}` and records Authorization headers. */
-  async function recorder(): Promise<{ url: string; seen: (string | undefined)[] } & AsyncDisposable> {
+  async function recorder(): Promise<
+    { url: string; seen: (string | undefined)[] } & AsyncDisposable
+  > {
     const seen: (string | undefined)[] = [];
     const server = createServer((req, res) => {
       seen.push(req.headers.authorization);
       req.resume();
-      const body = req.url === "/list_apps" ? { apps: [] } : { status: "Available" };
+      const body = req.url?.startsWith("/list_apps") ? { apps: [] } : { status: "Available" };
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

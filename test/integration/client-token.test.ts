@@ -33,7 +33,9 @@ interface Recorder extends AsyncDisposable {
 const REPLIES: Record<string, unknown> = {
   "/status": { status: "Available" },
   "/list_apps": { apps: ["echoer"] },
-  "/list_apps_with_schemas": { apps: [{ name: "echoer", url: "http://127.0.0.1:9", endpoints: {} }] },
+  "/list_apps_with_schemas": {
+    apps: [{ name: "echoer", url: "http://127.0.0.1:9", endpoints: {} }],
+  },
   "/echoer/echo": { echoed: "raw" },
   "/endpoints": { endpoints: ["echo"] },
   "/echo": { echoed: "direct" },
