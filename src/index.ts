@@ -41,7 +41,7 @@ export type { GatewayClient, GatewayClientMembers } from "./gateway/gateway-clie
 export type { AppCallOptions, AppClient, AppClientMembers } from "./gateway/app-client.js";
 export { APP_NAME_PATTERN, RESERVED_APP_NAMES, isValidAppName } from "./gateway/app-name.js";
 export { gatewayTasks } from "./gateway/tasks.js";
-export type { AppInfo } from "./gateway/tasks.js";
+export type { AppInfo, RegisteredApp } from "./gateway/tasks.js";
 
 export { MemoryRegistry } from "./registry/memory-registry.js";
 export type { AppRecord, Registry } from "./registry/registry.js";

@@ -12,6 +12,7 @@ import {
   PorticoError,
   AppNotRegisteredError,
   BadRequestError,
+  ForbiddenError,
   MethodNotAllowedError,
   PayloadTooLargeError,
   UpstreamBusyError,
@@ -133,7 +134,12 @@ export class Forwarder {
     const refusal = this.refuse(req, res, route, rest, restPath);
     if (refusal === true) return true;
     const action: AccessAction = refusal;
-    const denied = this.policy.check(req, action);
+    const denied =
+      action === "admin" && !this.policy.hasAdminToken
+        ? new ForbiddenError(
+            "Forwarded calls to an app's admin endpoints need the gateway's adminToken, and none is configured",
+          )
+        : this.policy.check(req, action);
     if (denied) {
       sendError(res, denied);
       return true;

@@ -21,7 +21,7 @@ import { createAppClient } from "./app-client.js";
 import type { AppCallOptions, AppClient, AppInvoker } from "./app-client.js";
 import { assertAppName, isValidAppName } from "./app-name.js";
 import { gatewayTasks } from "./tasks.js";
-import type { AppInfo } from "./tasks.js";
+import type { AppInfo, RegisteredApp } from "./tasks.js";
 
 interface AppEntry {
   info: AppInfo;
@@ -36,7 +36,6 @@ interface LocalSpecs {
 }
 
 /** What `registerApp` resolves with: the app as stored, and whether its schemas were fetched. */
-type RegisteredApp = AppInfo & { discovered: boolean };
 
 /** Members of a gateway client besides the service lifecycle methods. */
 export interface GatewayClientMembers {

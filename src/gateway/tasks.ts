@@ -16,12 +16,6 @@ export const appInfoSchema = z.object({
 /** One registered app: name, URL and its endpoints (JSON Schemas included). */
 export type AppInfo = z.infer<typeof appInfoSchema>;
 
-/** What `register_app` answers: the app, whether it was discovered, and why not when it answered. */
-export type RegisteredApp = AppInfo & {
-  discovered: boolean;
-  discovery_error?: { code: string; message: string };
-};
-
 /** The Gateway's endpoints, keyed by wire name. */
 export const gatewayTasks = {
   register_app: task({
@@ -56,3 +50,6 @@ export const gatewayTasks = {
     output: z.object({ apps: z.array(appInfoSchema) }),
   }),
 } as const;
+
+/** What `register_app` answers: the app, whether it was discovered, and why not when it answered. */
+export type RegisteredApp = z.infer<typeof gatewayTasks.register_app.output>;
