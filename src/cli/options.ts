@@ -4,7 +4,8 @@
  */
 import { InvalidArgumentError, Option } from "commander";
 import type { Command } from "commander";
-import { isValidListenHost } from "../service/serve.js";
+import { isValidListenHost } from "../net/address.js";
+import { parseHttpUrl as parseUrl } from "../net/url.js";
 
 /** Parses an integer within `[min, max]`. */
 export function integerIn(min: number, max: number): (value: string) => number {
@@ -25,15 +26,7 @@ export const parseMs = integerIn(1, 3_600_000);
 
 /** An absolute http(s) URL. */
 export function parseHttpUrl(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InvalidArgumentError("Expected an absolute URL such as http://127.0.0.1:8080.");
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new InvalidArgumentError("Expected an http or https URL.");
-  }
+  parseUrl(value, (message) => new InvalidArgumentError(`${message}.`));
   return value;
 }
 

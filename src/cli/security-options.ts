@@ -9,7 +9,7 @@ import { InvalidArgumentError, Option } from "commander";
 import type { Command } from "commander";
 import { assertToken } from "../client/transport.js";
 import type { GatewayOptions, ServiceOptions } from "../index.js";
-import { isValidListenHost } from "../service/serve.js";
+import { isValidListenHost } from "../net/address.js";
 import { integerIn, parseMs } from "./options.js";
 
 /** What the security flags parse into (commander's camelCase names). */

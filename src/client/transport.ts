@@ -5,6 +5,7 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { Pool } from "undici";
 import type { Dispatcher } from "undici";
+import { parseHttpUrl } from "../net/url.js";
 import { ReplyCollector } from "./reply-collector.js";
 import type { RawReply } from "./reply-collector.js";
 import {
@@ -58,15 +59,10 @@ const CONNECTION_ERRORS = new Set([
 
 /** Normalises a base URL: absolute http(s), no trailing slash. */
 export function normalizeUrl(url: string | URL): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(String(url));
-  } catch (cause) {
-    throw new InvalidOptionsError(`Invalid URL ${JSON.stringify(String(url))}`, { cause });
-  }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw new InvalidOptionsError(`URL ${parsed.href} must use http or https`);
-  }
+  const parsed = parseHttpUrl(
+    String(url),
+    (message, cause) => new InvalidOptionsError(message, { cause }),
+  );
   parsed.pathname = parsed.pathname.replace(/\/+$/, "");
   parsed.search = "";
   parsed.hash = "";

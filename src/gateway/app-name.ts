@@ -3,6 +3,7 @@
  * clients: a name is an identifier-like URL segment that can never shadow a client member.
  */
 import { InvalidAppNameError, InvalidAppUrlError } from "../errors.js";
+import { clipText, parseHttpUrl, safeUrlText } from "../net/url.js";
 
 /** Letters, digits, `_` and `-`, starting with a letter; at most 64 characters. */
 export const APP_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -68,7 +69,7 @@ export function isValidAppName(name: unknown): name is string {
 export function assertAppName(name: unknown): asserts name is string {
   if (typeof name !== "string" || !APP_NAME_PATTERN.test(name)) {
     // Echo at most a clip of what was sent: a megabyte name must not come back twice.
-    const shown = typeof name === "string" ? clip(name) : name;
+    const shown = typeof name === "string" ? clipText(name) : name;
     throw new InvalidAppNameError(
       `Invalid app name ${JSON.stringify(shown)}: use letters, digits, "_" and "-", starting with a letter (at most 64)`,
       { data: { name: shown, pattern: APP_NAME_PATTERN.source } },
@@ -81,37 +82,22 @@ export function assertAppName(name: unknown): asserts name is string {
 
 /** Checks an app URL and returns it normalised (no trailing slash). */
 export function normalizeAppUrl(url: unknown): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(String(url));
-  } catch {
-    const shown = typeof url === "string" ? clip(url) : url;
-    throw new InvalidAppUrlError(`Invalid app URL ${JSON.stringify(shown)}`, {
-      data: { url: shown },
+  const text = typeof url === "string" ? url : "";
+  const fail = (message: string, cause?: unknown): Error =>
+    new InvalidAppUrlError(`App URL: ${message}`, {
+      cause,
+      data: { url: typeof url === "string" ? clipText(url) : url },
     });
-  }
+  if (typeof url !== "string") throw fail("expected a string");
+  const parsed = parseHttpUrl(text, fail);
   if (parsed.username || parsed.password) {
     // Never echo credentials back, nor keep them in a list every client can read.
     throw new InvalidAppUrlError("App URL must not carry credentials", {
-      data: { url: `${parsed.protocol}//${parsed.host}${parsed.pathname}` },
+      data: { url: safeUrlText(parsed) },
     });
-  }
-  if (typeof url !== "string" || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
-    throw new InvalidAppUrlError(
-      `App URL must be an absolute http(s) URL, not ${JSON.stringify(clip(String(url)))}`,
-      {
-        data: { url: clip(String(url)) },
-      },
-    );
   }
   if (parsed.search || parsed.hash) {
-    throw new InvalidAppUrlError("App URL must not carry a query or fragment", {
-      data: { url: clip(url) },
-    });
+    throw fail("must not carry a query or fragment");
   }
   return parsed.href.replace(/\/+$/, "");
-}
-
-function clip(text: string): string {
-  return text.length > 100 ? `${text.slice(0, 100)}…` : text;
 }

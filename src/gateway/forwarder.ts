@@ -20,6 +20,7 @@ import {
   UpstreamUnreachableError,
 } from "../errors.js";
 import { listHasAddress } from "../net/address.js";
+import { clipText } from "../net/url.js";
 import { FORWARDED_METHODS } from "../contract/endpoint.js";
 import type { AccessPolicy } from "../security/policy.js";
 import type { AccessAction } from "../security/options.js";
@@ -145,7 +146,7 @@ export class Forwarder {
       return true;
     }
     if (!route) {
-      const name = clip(decodeSafe(url.slice(1, end)));
+      const name = clipText(decodeSafe(url.slice(1, end)));
       sendError(
         res,
         new AppNotRegisteredError(`App "${name}" is not registered`, { data: { name } }),
@@ -186,7 +187,9 @@ export class Forwarder {
       res.setHeader("allow", ALLOW_HEADER);
       sendError(
         res,
-        new MethodNotAllowedError(`${clip(method)} is not forwarded (allowed: ${ALLOW_HEADER})`),
+        new MethodNotAllowedError(
+          `${clipText(method)} is not forwarded (allowed: ${ALLOW_HEADER})`,
+        ),
       );
       return true;
     }
@@ -414,11 +417,15 @@ function upstreamError(error: unknown, url: string, timeout: number): PorticoErr
 /**
  * True when a path (query excluded) could leave the app's base path on some upstream: a `.` or
  * `..` segment once percent-decoded, an encoded `/` or `\` (nginx decodes `%2F`), a literal `\`
- * (some servers read it as `/`), or percent-encoding that does not decode.
+ * (some servers read it as `/`), a `#`, or percent-encoding that does not decode.
  */
 export function unsafePath(path: string): boolean {
   const encoded = path.includes("%");
-  if (!encoded && !path.includes("/.") && !path.includes("\\")) return false;
+  if (!encoded && !path.includes("/.") && !path.includes("\\") && !path.includes("#")) {
+    return false;
+  }
+  // A `#` is no part of a request target (RFC 9112 §3.2); an upstream may cut the path there.
+  if (path.includes("#")) return true;
   if (encoded && /%(?:2f|5c)/i.test(path)) return true;
   if (path.includes("\\")) return true;
   for (const segment of path.split("/")) {
@@ -458,10 +465,6 @@ function tooLarge(max: number): PayloadTooLargeError {
   return new PayloadTooLargeError(`Request body exceeds the gateway's limit of ${max} bytes`, {
     data: { maxBodyBytes: max },
   });
-}
-
-function clip(text: string): string {
-  return text.length > 100 ? `${text.slice(0, 100)}…` : text;
 }
 
 function decodeSafe(text: string): string {

@@ -12,6 +12,7 @@ import { Service } from "../service/service.js";
 import type { ServiceOptions } from "../service/service.js";
 import type { ServeOptions, ServedService } from "../service/serve.js";
 import { JsonText } from "../service/json-text.js";
+import { clipText } from "../net/url.js";
 import { assertAppName, normalizeAppUrl } from "./app-name.js";
 import { Forwarder } from "./forwarder.js";
 import { UpstreamGuard } from "./upstream/guard.js";
@@ -170,7 +171,7 @@ export class Gateway extends Service {
     const discovering = this.pending.delete(name);
     if (!this.apps.has(name)) {
       if (discovering) return { name, removed: true };
-      const shown = typeof name === "string" && name.length > 100 ? `${name.slice(0, 100)}…` : name;
+      const shown = clipText(name);
       throw new AppNotRegisteredError(`App "${shown}" is not registered`, {
         data: { name: shown },
       });

@@ -102,3 +102,21 @@ export function listHasName(list: AddressList, host: string): boolean {
   }
   return false;
 }
+
+/**
+ * True for an IP address or a syntactically valid DNS name: labels of letters, digits and
+ * hyphens (1 to 63 characters, no hyphen at either end), 253 characters at most, one trailing dot
+ * allowed. A name whose last label is a number (`0.0.0.0.0`, `1.2.3`, `0x7f`) is refused: the
+ * system resolver would read it as a mangled IPv4 address, or fail with ENOTFOUND.
+ */
+export function isValidListenHost(host: string): boolean {
+  if (isIP(host) !== 0) return true;
+  const name = host.endsWith(".") ? host.slice(0, -1) : host;
+  if (name.length === 0 || name.length > 253) return false;
+  const labels = name.split(".");
+  if (!labels.every((label) => DNS_LABEL.test(label))) return false;
+  return !NUMERIC_LABEL.test(labels[labels.length - 1] ?? "");
+}
+
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+const NUMERIC_LABEL = /^(?:\d+|0x[0-9a-f]*)$/i;

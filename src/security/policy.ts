@@ -24,6 +24,7 @@ import {
   parseAddressList,
 } from "../net/address.js";
 import type { AddressList } from "../net/address.js";
+import { clipText } from "../net/url.js";
 import { BearerToken } from "./bearer.js";
 import type { AccessAction, AuthorizeHook, SecurityOptions } from "./options.js";
 import { RateLimiter } from "./rate-limit.js";
@@ -104,8 +105,8 @@ export class AccessPolicy {
     }
     const host = headers.host;
     if (host === undefined || !this.hostAllowed(host)) {
-      return new ForbiddenHostError(`Host ${JSON.stringify(clip(host ?? ""))} is not allowed`, {
-        data: { host: clip(host ?? "") },
+      return new ForbiddenHostError(`Host ${JSON.stringify(clipText(host ?? ""))} is not allowed`, {
+        data: { host: clipText(host ?? "") },
       });
     }
     if (this.limiter) {
@@ -162,9 +163,9 @@ export class AccessPolicy {
     const origin = headers.origin;
     if (origin !== undefined && !this.originAllowed(origin, headers.host)) {
       return new ForbiddenOriginError(
-        `Origin ${JSON.stringify(clip(origin))} may not call admin endpoints`,
+        `Origin ${JSON.stringify(clipText(origin))} may not call admin endpoints`,
         {
-          data: { origin: clip(origin) },
+          data: { origin: clipText(origin) },
         },
       );
     }
@@ -216,10 +217,6 @@ function unauthorized(message: string): UnauthorizedError {
 
 function normalizeOrigin(origin: string): string {
   return origin.toLowerCase().replace(/\/+$/, "");
-}
-
-function clip(text: string): string {
-  return text.length > 100 ? `${text.slice(0, 100)}…` : text;
 }
 
 function checkRateLimit(options: { max: number; windowMs?: number }): {

@@ -14,6 +14,7 @@ import type {
   FastifyRequest,
 } from "fastify";
 import { FORWARDED_METHODS, HTTP_METHODS } from "../contract/endpoint.js";
+import { clipText } from "../net/url.js";
 import { describeIssues, parseInput, zodValidator } from "../contract/validator.js";
 import type { AccessAction } from "../security/options.js";
 import type { AccessPolicy } from "../security/policy.js";
@@ -84,7 +85,7 @@ export function buildHttpApp(host: AppHost): FastifyInstance {
     const raw = request.raw;
     if (!ANSWERED_METHODS.has(raw.method ?? "")) {
       void reply.header("allow", [...ANSWERED_METHODS].join(", "));
-      return done(new MethodNotAllowedError(`${clip(raw.method ?? "")} is not served`));
+      return done(new MethodNotAllowedError(`${clipText(raw.method ?? "", 40)} is not served`));
     }
     const action = (request.routeOptions.config as RouteAccess).access ?? "call";
     const refused = host.policy.check(raw, action);
@@ -242,10 +243,6 @@ function clientError(error: NodeJS.ErrnoException, socket: Duplex): void {
       "Content-Type: application/json; charset=utf-8\r\n" +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
-}
-
-function clip(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
 /** Maps anything thrown while handling a request to a catalogue error. */

@@ -1,9 +1,10 @@
 /**
  * Runs a service's HTTP server in the current process.
  */
-import { isIP } from "node:net";
 import type { AddressInfo } from "node:net";
 import { AlreadyRunningError, InvalidOptionsError } from "../errors.js";
+import { isValidListenHost } from "../net/address.js";
+import { parseHttpUrl } from "../net/url.js";
 import type { Service } from "./service.js";
 
 /** Where to listen. */
@@ -31,16 +32,9 @@ export interface ServedService {
 /** Resolves host and port from serve options. */
 export function resolveListenAddress(options: ServeOptions): { host: string; port: number } {
   if (options.url !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(String(options.url));
-    } catch (cause) {
-      throw new InvalidOptionsError(`Invalid URL ${JSON.stringify(String(options.url))}`, {
-        cause,
-      });
-    }
-    if (url.protocol !== "http:")
-      throw new InvalidOptionsError(`Can only serve http URLs, not ${url.href}`);
+    const fail = (message: string, cause?: unknown): Error =>
+      new InvalidOptionsError(`Cannot serve at that URL: ${message}`, { cause });
+    const url = parseHttpUrl(String(options.url), fail, ["http:"]);
     const host = url.hostname.replace(/^\[|\]$/g, "");
     return { host: checkListenHost(host), port: Number(url.port || 80) };
   }
@@ -50,24 +44,6 @@ export function resolveListenAddress(options: ServeOptions): { host: string; por
   }
   return { host: checkListenHost(options.host ?? "127.0.0.1"), port };
 }
-
-/**
- * True for an IP address or a syntactically valid DNS name: labels of letters, digits and
- * hyphens (1 to 63 characters, no hyphen at either end), 253 characters at most, one trailing dot
- * allowed. A name whose last label is a number (`0.0.0.0.0`, `1.2.3`, `0x7f`) is refused: the
- * system resolver would read it as a mangled IPv4 address, or fail with ENOTFOUND.
- */
-export function isValidListenHost(host: string): boolean {
-  if (isIP(host) !== 0) return true;
-  const name = host.endsWith(".") ? host.slice(0, -1) : host;
-  if (name.length === 0 || name.length > 253) return false;
-  const labels = name.split(".");
-  if (!labels.every((label) => DNS_LABEL.test(label))) return false;
-  return !NUMERIC_LABEL.test(labels[labels.length - 1] ?? "");
-}
-
-const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
-const NUMERIC_LABEL = /^(?:\d+|0x[0-9a-f]*)$/i;
 
 function checkListenHost(host: string): string {
   if (!isValidListenHost(host)) {
