@@ -1,5 +1,6 @@
 // The main job, end to end: a service and a gateway as processes, clients calling through it.
 // Run with `npm run demo` (it builds first). Everything it starts, it stops.
+import { randomBytes } from "node:crypto";
 import { Gateway } from "portico";
 import { EchoService } from "portico/samples";
 
@@ -17,8 +18,9 @@ async function main() {
     `  direct call: echo.echo({ message: "hi" }) -> ${JSON.stringify(await echo.echo({ message: "hi" }))}`,
   );
 
-  step("Launching a Gateway in its own process...");
-  const gw1 = await Gateway.launch();
+  step("Launching a Gateway in its own process, with an admin token...");
+  // Registering, unregistering and shutdown need the token; gw1 carries it, other clients don't.
+  const gw1 = await Gateway.launch({ adminToken: randomBytes(24).toString("base64url") });
   launched.push(gw1);
   step(`  Gateway is Available at ${gw1.url}`);
 
@@ -55,6 +57,10 @@ async function main() {
   step("Bad input gets a typed error and nothing is sent:");
   await expectError(() => gw2.late.echo({ message: 42 }), "  gw2.late.echo({ message: 42 })");
   await expectError(() => gw2.nobody.echo({ message: "x" }), "  gw2.nobody.echo(...)");
+  await expectError(
+    () => gw2.unregisterApp("echoer"),
+    "  gw2.unregisterApp(...) without the token",
+  );
 
   step("Unregistering 'late' through gw1: it disappears for gw2 as well");
   await gw1.unregisterApp("late");
