@@ -6,7 +6,8 @@
  * since fastify's hooks never see this traffic.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import { Readable } from "node:stream";
+import { PassThrough, Transform } from "node:stream";
+import type { TransformCallback } from "node:stream";
 import type { Dispatcher, Pool } from "undici";
 import {
   PorticoError,
@@ -22,6 +23,7 @@ import {
 import { listHasAddress } from "../net/address.js";
 import { clipText } from "../net/url.js";
 import { FORWARDED_METHODS } from "../contract/endpoint.js";
+import { carriesOwnCredential } from "../security/policy.js";
 import type { AccessPolicy } from "../security/policy.js";
 import type { AccessAction } from "../security/options.js";
 import { drainBody, sendError } from "../service/http/send-error.js";
@@ -136,11 +138,12 @@ export class Forwarder {
     if (refusal === true) return true;
     const action: AccessAction = refusal;
     const denied =
-      action === "admin" && !this.policy.hasAdminToken
+      this.policy.check(req, action) ??
+      (action === "admin" && !this.policy.hasAdminToken
         ? new ForbiddenError(
             "Forwarded calls to an app's admin endpoints need the gateway's adminToken, and none is configured",
           )
-        : this.policy.check(req, action);
+        : undefined);
     if (denied) {
       sendError(res, denied);
       return true;
@@ -245,7 +248,10 @@ export class Forwarder {
     if (length === 0 || (Number.isNaN(length) && !chunked)) return send(null);
     if (length <= BUFFER_LIMIT) return bufferBody(req, send);
     // Node's parser stops a body at its Content-Length; a chunked one is counted as it passes.
-    send(Number.isNaN(length) ? Readable.from(limited(req, this.options.maxBodyBytes)) : req);
+    // undici destroys the body it was given when the app answers early: never hand it `req`
+    // itself, whose rest must then be drained so the caller's connection stays usable.
+    const max = this.options.maxBodyBytes;
+    send(req.pipe(Number.isNaN(length) ? new BodyLimit(max) : new PassThrough()));
   }
 
   private requestHeaders(req: IncomingMessage): Record<string, string | string[]> {
@@ -254,10 +260,12 @@ export class Forwarder {
     const listed = connectionTokens(headers);
     const client = req.socket.remoteAddress ?? "";
     const trusted = this.trusts(client);
+    const ownCredential = carriesOwnCredential(req);
     for (const key in headers) {
       const value = headers[key];
       if (value === undefined || HOP_BY_HOP.has(key) || listed?.has(key)) continue;
       if (!trusted && CLIENT_FORWARDING.has(key)) continue;
+      if (ownCredential && key === "authorization") continue; // the gateway's token stays here
       out[key] = value;
     }
     const earlier = trusted ? headers["x-forwarded-for"] : undefined;
@@ -417,7 +425,8 @@ function upstreamError(error: unknown, url: string, timeout: number): PorticoErr
 /**
  * True when a path (query excluded) could leave the app's base path on some upstream: a `.` or
  * `..` segment once percent-decoded, an encoded `/` or `\` (nginx decodes `%2F`), a literal `\`
- * (some servers read it as `/`), a `#`, or percent-encoding that does not decode.
+ * (some servers read it as `/`), a `#`, or percent-encoding that does not decode. A segment's
+ * `;parameters` are ignored first.
  */
 export function unsafePath(path: string): boolean {
   const encoded = path.includes("%");
@@ -437,7 +446,9 @@ export function unsafePath(path: string): boolean {
         return true;
       }
     }
-    if (decoded === "." || decoded === "..") return true;
+    // `..;x` is `..` to servers that read `;` as a parameter separator (Tomcat, Jetty).
+    const name = decoded.includes(";") ? decoded.slice(0, decoded.indexOf(";")) : decoded;
+    if (name === "." || name === "..") return true;
   }
   return false;
 }
@@ -452,12 +463,17 @@ function firstSegment(rest: string): string {
 }
 
 /** A streamed request body that fails with 413 once it passes `max` bytes. */
-async function* limited(req: IncomingMessage, max: number): AsyncGenerator<Buffer> {
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) throw tooLarge(max);
-    yield chunk;
+class BodyLimit extends Transform {
+  private size = 0;
+
+  constructor(private readonly max: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: string, callback: TransformCallback): void {
+    this.size += chunk.length;
+    if (this.size > this.max) return callback(tooLarge(this.max));
+    callback(null, chunk);
   }
 }
 

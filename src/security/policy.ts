@@ -29,6 +29,22 @@ import { BearerToken } from "./bearer.js";
 import type { AccessAction, AuthorizeHook, SecurityOptions } from "./options.js";
 import { RateLimiter } from "./rate-limit.js";
 
+/** Set on a request whose `Authorization` held one of this server's tokens. */
+const OWN_CREDENTIAL = Symbol("portico.ownCredential");
+
+/**
+ * True when the request's `Authorization` carried this server's own token: the gateway keeps it
+ * to itself rather than hand its token to every app it forwards to.
+ */
+export function carriesOwnCredential(req: IncomingMessage): boolean {
+  return (req as IncomingMessage & { [OWN_CREDENTIAL]?: true })[OWN_CREDENTIAL] === true;
+}
+
+function markOwnCredential(req: IncomingMessage): undefined {
+  (req as IncomingMessage & { [OWN_CREDENTIAL]?: true })[OWN_CREDENTIAL] = true;
+  return undefined;
+}
+
 /** Host header values remembered with their verdict (a server sees few distinct ones). */
 const HOST_CACHE_LIMIT = 1_000;
 
@@ -124,7 +140,7 @@ export class AccessPolicy {
     const authorization = headers.authorization;
     if (authorization === undefined) return unauthorized("This server needs a caller token");
     if (callToken.matches(authorization) || this.adminToken?.matches(authorization)) {
-      return undefined;
+      return markOwnCredential(req);
     }
     return new ForbiddenError("The token is not valid for this server");
   }
@@ -180,7 +196,7 @@ export class AccessPolicy {
     if (authorization === undefined)
       return unauthorized("This admin endpoint needs the admin token");
     return token.matches(authorization)
-      ? undefined
+      ? markOwnCredential(req)
       : new ForbiddenError("The admin token is not valid");
   }
 

@@ -72,6 +72,9 @@ export function buildHttpApp(host: AppHost): FastifyInstance {
       createServer(
         {
           requestTimeout: host.requestTimeout,
+          // The access policy answers a missing Host (403 FORBIDDEN_HOST, as JSON) rather than
+          // Node's bare 400.
+          requireHostHeader: false,
           headersTimeout: host.headersTimeout,
           // Node checks both timeouts on this interval (30 s by default, far too coarse).
           connectionsCheckingInterval: Math.min(1_000, host.headersTimeout),

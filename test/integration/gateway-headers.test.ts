@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Gateway } from "../../src/gateway/gateway.js";
+import { serveOn } from "../helpers/fixtures.js";
 import { startGatewayStack } from "../helpers/gateway-stack.js";
 import type { GatewayStack } from "../helpers/gateway-stack.js";
 import { startPlainApp } from "../helpers/plain-app.js";
@@ -79,6 +81,28 @@ describe("headers through the gateway", () => {
     expect(seen["x-forwarded-host"]).toBe("api.example");
     expect(seen["x-real-ip"]).toBe("203.0.113.7");
     expect(seen.via).toMatch(/^1\.1 edge, 1\.1 portico-/);
+  });
+
+  it("keeps its own tokens to itself: no app ever sees them", async () => {
+    await using gateway = await serveOn(
+      new Gateway({ adminToken: "admin-t", callToken: "call-t" }),
+    );
+    await rawRequest(`${gateway.url}/register_app`, {
+      method: "POST",
+      headers: { authorization: "Bearer admin-t", "content-type": "application/json" },
+      body: JSON.stringify({ name: "plain", url: app.url }),
+    });
+    for (const token of ["call-t", "admin-t"]) {
+      const reply = await rawRequest(`${gateway.url}/plain/own`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(reply.status).toBe(200);
+      expect(app.received.at(-1)!.headers).not.toHaveProperty("authorization");
+    }
+    const denied = await rawRequest(`${gateway.url}/plain/other`, {
+      headers: { authorization: "Bearer app-token" },
+    });
+    expect(denied.json().error.code).toBe("FORBIDDEN");
   });
 
   it("strips hop-by-hop response headers, those named by Connection included", async () => {

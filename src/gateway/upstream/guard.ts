@@ -8,7 +8,8 @@ import { lookup as dnsLookup } from "node:dns/promises";
 import type { LookupAddress } from "node:dns";
 import { isIP } from "node:net";
 import type { LookupFunction } from "node:net";
-import { UpstreamNotAllowedError } from "../../errors.js";
+import { UpstreamNotAllowedError, UpstreamUnreachableError } from "../../errors.js";
+import { clipText } from "../../net/url.js";
 import { listHasAddress, listHasName, parseAddressList, plainAddress } from "../../net/address.js";
 import type { AddressList } from "../../net/address.js";
 
@@ -83,9 +84,18 @@ export class UpstreamGuard {
    */
   async check(hostname: string): Promise<void> {
     const host = plainAddress(hostname);
-    const addresses = isIP(host)
-      ? [host]
-      : (await this.resolve(host)).map((entry) => entry.address);
+    let addresses: string[];
+    try {
+      addresses = (await this.resolve(host)).map((entry) => entry.address);
+    } catch (cause) {
+      throw new UpstreamUnreachableError(
+        `Cannot resolve ${clipText(host)}: ${(cause as Error).message}`,
+        {
+          cause,
+          data: { host: clipText(host), cause: (cause as { code?: string }).code },
+        },
+      );
+    }
     const refused = addresses.find((address) => !this.allowsAddress(address, host));
     if (refused !== undefined || addresses.length === 0) {
       throw this.refusal(host, refused);

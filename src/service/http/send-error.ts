@@ -26,6 +26,7 @@ const LINGER_BYTES = 64 * 1024 * 1024;
  */
 export function drainBody(req: IncomingMessage): void {
   if (req.complete || req.destroyed) return;
+  req.unpipe(); // from a forwarded body's stream that the upstream client gave up on
   let dropped = 0;
   req.removeAllListeners("data");
   req.on("data", (chunk: Buffer) => {
