@@ -1,10 +1,13 @@
 // Contender definitions for bench/run.js. Each has a name (for --only), a label, the request path
-// that reaches the backend's POST /echo through it, an optional availability check, and
-// start(ctx) -> { url } which starts its own processes via ctx.startServer (READY handshake).
+// that reaches the backend's POST /echo through it, optional `headers` the load generator sends,
+// an optional availability check, and start(ctx) -> { url, pids, backendPids? } which starts its
+// own processes via ctx.startServer (READY handshake). `pids`: the proxy's processes (their
+// descendants count too), whose CPU time per request is reported; `backendPids` replaces the
+// shared HTTP backend when the contender brings its own (moleculer-web's echo node).
 import { spawnSync } from "node:child_process";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
-import portico from "./contenders/portico-gateway.js";
+import portico, { secured as porticoSecured } from "./contenders/portico-gateway.js";
 
 const server = (file) => fileURLToPath(new URL(`./servers/${file}`, import.meta.url));
 
@@ -26,7 +29,7 @@ function proxy(name, label, file) {
     path: "/echoer/echo",
     async start({ backendUrl, startServer }) {
       const s = await startServer(name, server(file), ["--backend", backendUrl]);
-      return { url: s.url };
+      return { url: s.url, pids: [s.child.pid] };
     },
   };
 }
@@ -36,22 +39,26 @@ export const CONTENDERS = [
     name: "direct",
     label: "direct to backend (the limit)",
     path: "/echo",
-    start: async ({ backendUrl }) => ({ url: backendUrl }),
+    note: "no proxy: its CPU figure is the backend's",
+    start: async ({ backendUrl }) => ({ url: backendUrl, pids: [] }),
   },
   portico,
+  porticoSecured,
   proxy("fastify-proxy", "@fastify/http-proxy", "fastify-proxy.js"),
   proxy("undici-proxy", "node:http + undici Pool", "undici-proxy.js"),
   {
     name: "moleculer-web",
     label: "moleculer-web, echo node over TCP",
     path: "/echoer/echo",
-    note: "own echo action in a second moleculer process, not the HTTP backend",
+    note:
+      "own echo action in a second moleculer process, not the HTTP backend; " +
+      "CPU: proxy = the moleculer-web process, backend = the echo node",
     async start({ startServer }) {
       const ports = ["--tcp-echo", String(await freePort()), "--tcp-gateway"];
       ports.push(String(await freePort()));
-      await startServer("moleculer echo node", server("moleculer-echo.js"), ports);
+      const echo = await startServer("moleculer echo node", server("moleculer-echo.js"), ports);
       const gw = await startServer("moleculer-web", server("moleculer-web.js"), ports, 30_000);
-      return { url: gw.url };
+      return { url: gw.url, pids: [gw.child.pid], backendPids: [echo.child.pid] };
     },
   },
   {

@@ -1,10 +1,12 @@
 // Benchmark harness entry (npm run bench): starts the echo backend and every contender as its own
-// process on loopback, warms them up, runs them interleaved (A, B, C, A, B, C, ...) for N rounds
+// process on loopback, warms them up, runs them interleaved (A, B, C, C, B, A, ...) for N rounds
 // at 1 and 32 connections with the load generator in its own process, prints medians with
-// ratios and writes bench/results/latest.json. See bench/lib/options.js for the flags.
+// ratios and each proxy's CPU time per request (bench/lib/cpu.js), and writes
+// bench/results/latest.json. See bench/lib/options.js for the flags.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { nginxVersion, selectContenders } from "./contenders.js";
+import { CPU_SOURCE, cpuMeter } from "./lib/cpu.js";
 import { clientFigures, discoveryFigures, launchFigures } from "./lib/figures.js";
 import { chooseLoadTool, measure } from "./lib/load.js";
 import { USAGE, parseOptions } from "./lib/options.js";
@@ -19,22 +21,29 @@ const firstLines = (err, n) =>
     .slice(0, n)
     .join(" | ");
 
-/** Warm every contender up, then run the interleaved rounds; returns raw per-round results. */
-async function runRounds(urls, load, opts) {
-  const active = Object.keys(urls);
+/** Load one contender; measured rounds carry `cpu`, its processes' CPU time per request. */
+async function loadRound(target, o) {
+  const meter = o.metered ? cpuMeter(target) : null;
+  const result = await measure({ ...o, url: target.url, headers: target.headers, body: BODY });
+  if (meter) result.cpu = meter(result.requests);
+  return result;
+}
+
+/** Warm every contender up, then run the interleaved rounds (ABBA); returns per-round results. */
+async function runRounds(targets, load, opts) {
+  const active = Object.keys(targets);
   const top = opts.connections.at(-1);
-  const run = (name, connections, duration) =>
-    measure({
+  const run = (name, connections, duration, metered = true) =>
+    loadRound(targets[name], {
       ...load,
-      url: urls[name],
       connections,
       duration,
-      body: BODY,
       wrkThreads: opts.wrkThreads,
+      metered,
     });
   for (const name of active) {
     log(`warm-up ${name} (${opts.warmup} s @ ${top})`);
-    await run(name, top, opts.warmup).catch((err) =>
+    await run(name, top, opts.warmup, false).catch((err) =>
       log(`  warm-up failed: ${firstLines(err, 1)}`),
     );
   }
@@ -43,8 +52,11 @@ async function runRounds(urls, load, opts) {
     rounds[`c${conns}`] = Object.fromEntries(active.map((name) => [name, []]));
   }
   for (let r = 1; r <= opts.rounds; r++) {
+    // ABBA: the order reverses every round, so that no contender always follows the same one
+    // (drift and after-effects of the previous run cancel out in paired comparisons).
+    const order = r % 2 === 1 ? active : [...active].reverse();
     for (const conns of opts.connections) {
-      for (const name of active) {
+      for (const name of order) {
         const duration = conns === 1 ? opts.durationC1 : opts.duration;
         const result = await run(name, conns, duration).catch((err) => ({
           error: firstLines(err, 1),
@@ -53,12 +65,21 @@ async function runRounds(urls, load, opts) {
         const shown = result.error
           ? `error: ${result.error}`
           : `${Math.round(result.rps)} req/s  p50 ${result.p50_ms.toFixed(3)} ms  ` +
-            `p99 ${result.p99_ms.toFixed(3)} ms${result.errors ? `  (${result.errors} errors)` : ""}`;
+            `p99 ${result.p99_ms.toFixed(3)} ms${cpuText(result.cpu)}` +
+            `${result.errors ? `  (${result.errors} errors)` : ""}`;
         log(`round ${r}/${opts.rounds} @${String(conns).padStart(2)} ${name.padEnd(14)} ${shown}`);
       }
     }
   }
   return rounds;
+}
+
+/** "  cpu 41.2 us/req (backend 30.1)" for a round's log line. */
+function cpuText(cpu) {
+  if (!cpu) return "";
+  const { proxy_us_per_req: proxy, backend_us_per_req: backend } = cpu;
+  if (proxy === null) return backend === null ? "" : `  cpu (backend) ${backend.toFixed(1)} us/req`;
+  return `  cpu ${proxy.toFixed(1)} us/req${backend === null ? "" : ` (backend ${backend.toFixed(1)})`}`;
 }
 
 /** Discovery and launch figures (issue points 3 and 4), or "skipped" placeholders. */
@@ -113,8 +134,8 @@ async function main(opts) {
 
   const backend = await startServer("backend", BACKEND, ["--impl", opts.backend]);
   await verify(`${backend.url}/echo`);
-  const { contenders, urls } = await startContenders(selected, backend.url, opts, log);
-  const rounds = await runRounds(urls, load, opts);
+  const { contenders, targets: live } = await startContenders(selected, backend, opts, log);
+  const rounds = await runRounds(live, load, opts);
 
   const endpoint = await clientEndpoint(backend.url, opts, log);
   log(`client figures (sequential calls to ${endpoint.url}, ${endpoint.impl} backend):`);
@@ -130,12 +151,14 @@ async function main(opts) {
   client.backend_impl = endpoint.impl;
   const scenarios = report.summarise(rounds);
   const ratios = report.ratios(scenarios);
+  const cpu = report.cpuFigures(scenarios, CPU_SOURCE);
   const { discovery, launch } = await extraFigures(opts, load);
   const targets = report.targets({ scenarios, client, discovery, launch });
   report.printReport({
     scenarios,
     ratios,
     contenders,
+    cpu,
     discovery,
     launch,
     targets,
@@ -169,6 +192,7 @@ async function main(opts) {
     contenders,
     scenarios,
     ratios,
+    cpu_us_per_req: cpu,
     rounds,
     client,
     discovery,

@@ -193,6 +193,14 @@ export const ERROR_CODES = {
     wire: true,
     description: "The service is shutting down and takes no new calls.",
   },
+  REGISTRY_UNAVAILABLE: {
+    className: "RegistryUnavailableError",
+    status: 503,
+    retryable: true,
+    wire: true,
+    description:
+      "The gateway's registry store (SQLite or Redis) is unreachable or stayed busy past its timeout: the change was not confirmed; retry it.",
+  },
   UPSTREAM_TIMEOUT: {
     className: "UpstreamTimeoutError",
     status: 504,
@@ -437,6 +445,9 @@ export type UpstreamBusyError = InstanceType<typeof UpstreamBusyError>;
 /** Service is stopping. */
 export const ServiceStoppingError = errorClass("SERVICE_STOPPING");
 export type ServiceStoppingError = InstanceType<typeof ServiceStoppingError>;
+/** The registry could not take a change. */
+export const RegistryUnavailableError = errorClass("REGISTRY_UNAVAILABLE");
+export type RegistryUnavailableError = InstanceType<typeof RegistryUnavailableError>;
 /** App too slow for the gateway. */
 export const UpstreamTimeoutError = errorClass("UPSTREAM_TIMEOUT");
 export type UpstreamTimeoutError = InstanceType<typeof UpstreamTimeoutError>;

@@ -42,9 +42,19 @@ export type { AppCallOptions, AppClient, AppClientMembers } from "./gateway/app-
 export { APP_NAME_PATTERN, RESERVED_APP_NAMES, isValidAppName } from "./gateway/app-name.js";
 export { gatewayTasks } from "./gateway/tasks.js";
 export type { AppInfo, RegisteredApp } from "./gateway/tasks.js";
+export type { FeedFollower, FeedListener } from "./gateway/state/feed-follower.js";
 
-export { MemoryRegistry } from "./registry/memory-registry.js";
-export type { AppRecord, Registry } from "./registry/registry.js";
+export { MemoryFeedRegistry as MemoryRegistry } from "./registry/memory/memory-registry.js";
+export { createRegistry } from "./registry/create-registry.js";
+export type {
+  AppRecord,
+  Change,
+  ChangeRequest,
+  FeedEvent,
+  Registry,
+  Snapshot,
+  Ticket,
+} from "./registry/registry.js";
 
 export {
   ERROR_CODES,
@@ -85,6 +95,7 @@ export {
   DiscoveryTooLargeError,
   UpstreamBusyError,
   LoopDetectedError,
+  RegistryUnavailableError,
   InsecureBindError,
   errorFromWire,
   isErrorCode,

@@ -52,36 +52,60 @@ function toResult(raw) {
     p99_ms: raw.p99_us / 1000,
     requests: raw.requests,
     errors: raw.errors,
+    non2xx: raw.non2xx,
   };
 }
 
+/**
+ * Extra request headers travel to the load process in $BENCH_HEADERS (a JSON object of strings),
+ * not on its command line, since they may carry tokens. wrk-post.lua reads them with a pattern,
+ * so names and values are restricted to characters that need no JSON escaping.
+ */
+function headersEnv(headers) {
+  const entries = Object.entries(headers ?? {});
+  for (const [name, value] of entries) {
+    if (!/^[A-Za-z0-9-]+$/.test(name) || !/^[\x20-\x7e]*$/.test(value) || /["\\]/.test(value)) {
+      throw new Error(`load header ${name}: only plain ASCII without quotes or backslashes`);
+    }
+  }
+  return entries.length > 0 ? { BENCH_HEADERS: JSON.stringify(Object.fromEntries(entries)) } : {};
+}
+
 /** Run the sequential client (see load/sequential.js) and return its raw JSON. */
-export async function runSequential(opts, timeoutMs) {
-  const res = await runCommand(process.execPath, [SEQUENTIAL, JSON.stringify(opts)], { timeoutMs });
+export async function runSequential(opts, timeoutMs, headers) {
+  const env = { ...process.env, ...headersEnv(headers) };
+  const res = await runCommand(process.execPath, [SEQUENTIAL, JSON.stringify(opts)], {
+    timeoutMs,
+    env,
+  });
   return parseJsonLine(`sequential client (${opts.mode})`, res);
 }
 
 /**
  * Load `url` with `connections` for `duration` seconds.
  * @param {{ tool: string, url: string, connections: number, duration: number, body: string,
- *   wrkThreads?: number }} o
+ *   wrkThreads?: number, headers?: Record<string, string> }} o
  */
 export async function measure(o) {
   const timeoutMs = (o.duration + 20) * 1000;
+  const env = { ...process.env, ...headersEnv(o.headers) };
   if (o.tool === "wrk") {
     const threads = String(Math.min(o.wrkThreads ?? 1, o.connections));
     const args = ["-t", threads, "-c", String(o.connections), "-d", `${o.duration}s`];
     args.push("--timeout", "5s", "-s", WRK_SCRIPT, o.url);
-    const env = { ...process.env, BENCH_BODY: o.body };
-    return toResult(parseJsonLine("wrk", await runCommand("wrk", args, { timeoutMs, env })));
+    const wrkEnv = { ...env, BENCH_BODY: o.body };
+    return toResult(
+      parseJsonLine("wrk", await runCommand("wrk", args, { timeoutMs, env: wrkEnv })),
+    );
   }
   if (o.connections === 1) {
     const opts = { mode: "pool", url: o.url, body: o.body, warmup: 0, duration: o.duration };
-    return toResult(await runSequential(opts, timeoutMs));
+    return toResult(await runSequential(opts, timeoutMs, o.headers));
   }
   const spec = { url: o.url, connections: o.connections, duration: o.duration, body: o.body };
   const res = await runCommand(process.execPath, [AUTOCANNON_WORKER, JSON.stringify(spec)], {
     timeoutMs,
+    env,
   });
   return toResult(parseJsonLine("autocannon", res));
 }

@@ -6,8 +6,9 @@ export const USAGE = `usage: node bench/run.js [options]   (npm run bench -- [op
   --quick              short run: 3 rounds of 2 s (1 s at 1 connection), 1 s warm-up;
                        discovery with 1 and 1,000 apps, 2 rounds of 1 s; 5 launches
                        (under 2 minutes)
-  --only a,b           contenders to run (default all): direct, portico, fastify-proxy,
-                       undici-proxy, moleculer-web, nginx; a selected one that fails aborts
+  --only a,b           contenders to run (default all): direct, portico, portico-secured,
+                       fastify-proxy, undici-proxy, moleculer-web, nginx; a selected one
+                       that fails aborts
   --rounds N           interleaved rounds (default 3)
   --duration S         seconds per measurement (default 10, quick 2)
   --warmup S           warm-up seconds per contender (default 5, quick 1)

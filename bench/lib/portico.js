@@ -4,8 +4,9 @@
 //   import { Gateway } from "portico";          // after `npm run build`
 //   import { EchoService } from "portico/samples";
 //   new EchoService().serve({ host, port }) -> Promise<{ url, close() }>   POST /echo {message} -> {echoed}
-//   new Gateway().serve({ host, port })     -> Promise<{ url, close() }>
-//   POST {gatewayUrl}/register_app {"name","url"}; forwarded: POST {gatewayUrl}/<name>/<path>
+//   new Gateway({ adminToken?, callToken? }).serve({ host, port }) -> Promise<{ url, close() }>
+//   POST {gatewayUrl}/register_app {"name","url"} (+ `Authorization: Bearer <adminToken>`);
+//   forwarded: POST {gatewayUrl}/<name>/<path> (+ `Authorization: Bearer <callToken>`)
 //   EchoService.connect(url) -> typed client, client.echo({ message, delay }) -> { echoed }
 //   Gateway.connect(url) -> gateway client: registerApp(name, url), unregisterApp(name),
 //     app(name).echo(input) (refreshes its view once for an unknown app), close()
@@ -39,14 +40,20 @@ export async function serveEcho(host, port) {
   return new EchoService().serve({ host, port });
 }
 
-/** Start a gateway and register `backendUrl` (when given) under `name`; resolves to { url, close }. */
-export async function serveGateway(host, port, name, backendUrl) {
+/**
+ * Start a gateway and register `backendUrl` (when given) under `name`; resolves to { url, close }.
+ * `security` ({ adminToken, callToken }) goes to the Gateway's options; registering then sends
+ * the admin token.
+ */
+export async function serveGateway(host, port, name, backendUrl, security = {}) {
   const { Gateway } = await loadPortico();
-  const gateway = await new Gateway().serve({ host, port });
+  const gateway = await new Gateway({ ...security }).serve({ host, port });
   if (!backendUrl) return gateway;
+  const headers = { "content-type": "application/json" };
+  if (security.adminToken) headers.authorization = `Bearer ${security.adminToken}`;
   const res = await fetch(`${gateway.url}/register_app`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers,
     body: JSON.stringify({ name, url: backendUrl }),
   });
   if (!res.ok) {

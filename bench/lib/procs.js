@@ -19,10 +19,14 @@ function tail(text, max = 600) {
 /**
  * Spawn `node script ...args` and resolve to { name, url, child } once it prints READY.
  * Rejects (and kills the child) if it exits first or is not ready within `timeoutMs`.
+ * `env` replaces the inherited environment (tokens go there, never on the command line).
  */
-export function startServer(name, script, args = [], timeoutMs = 20_000) {
+export function startServer(name, script, args = [], timeoutMs = 20_000, env = process.env) {
   refuseWhenStopping(name);
-  const child = spawn(process.execPath, [script, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [script, ...args], {
+    stdio: ["pipe", "pipe", "pipe"],
+    env,
+  });
   children.add(child);
   let stderr = "";
   let stdout = "";

@@ -12,12 +12,12 @@ const firstLines = (err, n) =>
     .slice(0, n)
     .join(" | ");
 
-/** POST the benchmark body once and check the echo answer. */
-export async function verify(url) {
+/** POST the benchmark body once (with `extra` headers) and check the echo answer. */
+export async function verify(url, extra = {}) {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), 5000);
   try {
-    const headers = { "content-type": "application/json" };
+    const headers = { "content-type": "application/json", ...extra };
     const res = await fetch(url, { method: "POST", headers, body: BODY, signal: abort.signal });
     const text = await res.text();
     if (res.status !== 200 || JSON.stringify(JSON.parse(text)) !== EXPECTED) {
@@ -28,10 +28,16 @@ export async function verify(url) {
   }
 }
 
-/** Start and verify each contender; failures become error rows unless selected with --only. */
-export async function startContenders(selected, backendUrl, opts, log) {
+/**
+ * Start and verify each contender; failures become error rows unless selected with --only.
+ * Resolves to { contenders (for the results), urls, targets: { [name]: { url, headers, pids,
+ * backendPids } } } where `backend` ({ child }) is the shared backend process.
+ */
+export async function startContenders(selected, backend, opts, log) {
+  const backendUrl = backend.url;
   const contenders = {};
   const urls = {};
+  const targets = {};
   for (const c of selected) {
     const skip = c.available?.();
     if (skip) {
@@ -40,10 +46,19 @@ export async function startContenders(selected, backendUrl, opts, log) {
       continue;
     }
     try {
-      const { url } = await c.start({ backendUrl, startServer });
-      await verify(`${url}${c.path}`);
-      urls[c.name] = `${url}${c.path}`;
-      contenders[c.name] = { label: c.label, status: "ok", url: urls[c.name], note: c.note };
+      const started = await c.start({ backendUrl, startServer });
+      const url = `${started.url}${c.path}`;
+      await verify(url, c.headers);
+      urls[c.name] = url;
+      targets[c.name] = {
+        url,
+        headers: c.headers ?? {},
+        pids: started.pids ?? [],
+        backendPids: started.backendPids ?? [backend.child.pid],
+      };
+      contenders[c.name] = { label: c.label, status: "ok", url, note: c.note };
+      // Header names only: values may be tokens.
+      if (c.headers) contenders[c.name].sends_headers = Object.keys(c.headers);
       log(`started ${c.name.padEnd(14)} ${urls[c.name]}`);
     } catch (err) {
       if (opts.only) throw new Error(`contender ${c.name} (selected with --only): ${err.message}`);
@@ -51,7 +66,7 @@ export async function startContenders(selected, backendUrl, opts, log) {
       log(`ERROR   ${c.name.padEnd(14)} ${contenders[c.name].error}`);
     }
   }
-  return { contenders, urls };
+  return { contenders, urls, targets };
 }
 
 /** Endpoint for the client figures: a Portico EchoService, so that its typed client can connect. */

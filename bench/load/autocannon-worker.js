@@ -1,5 +1,6 @@
 // Load generator process used when wrk is not on the PATH: runs autocannon against one URL and
 // prints one line "JSON {...}". Latencies from autocannon are whole milliseconds.
+// Extra request headers (e.g. a bearer token) come from $BENCH_HEADERS, a JSON object.
 // Usage: node bench/load/autocannon-worker.js '{"url","connections","duration","body"}'
 import autocannon from "autocannon";
 
@@ -12,7 +13,7 @@ if (!url || !connections || !duration) {
 const result = await autocannon({
   url,
   method: "POST",
-  headers: { "content-type": "application/json" },
+  headers: { "content-type": "application/json", ...JSON.parse(process.env.BENCH_HEADERS || "{}") },
   body,
   connections,
   duration,

@@ -1,13 +1,17 @@
 // Sequential client process: one call at a time, each timed with process.hrtime.bigint().
 // Used for 1-connection latency when wrk is missing (mode "pool") and for the per-call client
 // figures (modes "undici-request", "fetch", "portico"). Prints one line "JSON {...}".
+// Extra request headers (e.g. a bearer token) come from $BENCH_HEADERS, a JSON object.
 // Usage: node bench/load/sequential.js '{"mode","url","body","warmup","calls"?,"duration"?}'
 import { Client, request } from "undici";
 import { typedEchoClient } from "../lib/portico.js";
 
 const opts = JSON.parse(process.argv[2] ?? "{}");
 const { mode, url, body } = opts;
-const headers = { "content-type": "application/json" };
+const headers = {
+  "content-type": "application/json",
+  ...JSON.parse(process.env.BENCH_HEADERS || "{}"),
+};
 
 async function makeCaller() {
   if (mode === "pool") {

@@ -3,6 +3,11 @@
 wrk.method = "POST"
 wrk.body = os.getenv("BENCH_BODY") or '{"message":"hello world from the benchmark","delay":0}'
 wrk.headers["Content-Type"] = "application/json"
+-- Extra headers (e.g. a bearer token) from $BENCH_HEADERS, a flat JSON object of plain strings
+-- (bench/lib/load.js refuses values that would need JSON escaping).
+for name, value in string.gmatch(os.getenv("BENCH_HEADERS") or "", '"([^"]+)"%s*:%s*"([^"]*)"') do
+  wrk.headers[name] = value
+end
 
 done = function(summary, latency, requests)
   local e = summary.errors

@@ -2,9 +2,10 @@
 // with the harness, and shutdown on SIGTERM/SIGINT or when the harness's stdin pipe closes.
 import { parseArgs } from "node:util";
 
-/** Parse `--name value` flags; every flag is a string option. */
-export function flags(names) {
+/** Parse `--name value` flags (string options) and the `switches` (`--name`, boolean). */
+export function flags(names, switches = []) {
   const options = Object.fromEntries(names.map((n) => [n, { type: "string" }]));
+  for (const n of switches) options[n] = { type: "boolean" };
   return parseArgs({ options, allowPositionals: false, strict: true }).values;
 }
 

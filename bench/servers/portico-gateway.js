@@ -1,15 +1,31 @@
 // Portico gateway process. With --backend: registers the echo backend as app "echoer" (the
 // contender; forwarded call POST <url>/echoer/echo). Without it: an empty gateway, for the
 // discovery figures, whose apps the harness registers over HTTP with the gateway client.
+// With --secured: adminToken and callToken from $PORTICO_ADMIN_TOKEN and $PORTICO_CALL_TOKEN
+// (both required; never on the command line), registration with the admin token. Without it
+// those variables are removed first, so that the plain gateway is never secured by accident.
 // Usage: node bench/servers/portico-gateway.js [--backend http://127.0.0.1:PORT] [--port 0]
-import { flags, main, onShutdown, ready } from "./common.js";
+//          [--secured]
+import { fail, flags, main, onShutdown, ready } from "./common.js";
 import { serveGateway } from "../lib/portico.js";
 
-const args = flags(["backend", "port"]);
+const args = flags(["backend", "port"], ["secured"]);
+const TOKEN_VARS = ["PORTICO_ADMIN_TOKEN", "PORTICO_CALL_TOKEN", "PORTICO_TOKEN"];
+
+function security() {
+  if (!args.secured) {
+    for (const name of TOKEN_VARS) delete process.env[name];
+    return {};
+  }
+  const adminToken = process.env.PORTICO_ADMIN_TOKEN;
+  const callToken = process.env.PORTICO_CALL_TOKEN;
+  if (!adminToken || !callToken) fail("--secured needs PORTICO_ADMIN_TOKEN and PORTICO_CALL_TOKEN");
+  return { adminToken, callToken };
+}
 
 main("portico gateway", async () => {
   const port = Number(args.port ?? 0);
-  const gateway = await serveGateway("127.0.0.1", port, "echoer", args.backend ?? null);
+  const gateway = await serveGateway("127.0.0.1", port, "echoer", args.backend ?? null, security());
   onShutdown(() => gateway.close());
   ready(gateway.url);
 });

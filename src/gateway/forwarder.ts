@@ -70,6 +70,11 @@ export interface ForwarderOptions {
   maxInFlightPerApp: number;
   /** Endpoint names that stop or reconfigure a service: forwarded only with the admin token. */
   adminEndpoints: ReadonlySet<string>;
+  /**
+   * Called when a request names an app this gateway does not know: resolves true once it is
+   * known (registered on another replica a moment ago), false for a 404.
+   */
+  onUnknownApp?: (name: string) => Promise<boolean>;
 }
 
 interface Route {
@@ -134,7 +139,7 @@ export class Forwarder {
     if (!route && !nested) return false;
     const rest = url.slice(end);
     const restPath = query === -1 ? rest : url.slice(end, query < end ? end : query);
-    const refusal = this.refuse(req, res, route, rest, restPath);
+    const refusal = this.refuse(req, res, rest, restPath);
     if (refusal === true) return true;
     const action: AccessAction = refusal;
     const denied =
@@ -149,13 +154,49 @@ export class Forwarder {
       return true;
     }
     if (!route) {
-      const name = clipText(decodeSafe(url.slice(1, end)));
+      this.unknownApp(req, res, url.slice(1, end), rest, action);
+      return true;
+    }
+    this.proceed(req, res, route, rest, action);
+    return true;
+  }
+
+  /** Closes every route (the pools belong to the upstream module). */
+  close(): void {
+    for (const name of [...this.routes.keys()]) this.delete(name);
+  }
+
+  /** A request for an app not in the table: wait for the feed (bounded), then 404 or forward. */
+  private unknownApp(
+    req: IncomingMessage,
+    res: ServerResponse,
+    raw: string,
+    rest: string,
+    action: AccessAction,
+  ): void {
+    const notFound = (): void => {
+      const name = clipText(decodeSafe(raw));
       sendError(
         res,
         new AppNotRegisteredError(`App "${name}" is not registered`, { data: { name } }),
       );
-      return true;
-    }
+    };
+    const wait = this.options.onUnknownApp;
+    if (!wait) return notFound();
+    void wait(raw).then((known) => {
+      const route = known ? this.routes.get(raw) : undefined;
+      if (!route) return notFound();
+      this.proceed(req, res, route, rest, action);
+    }, notFound);
+  }
+
+  private proceed(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Route,
+    rest: string,
+    action: AccessAction,
+  ): void {
     const path = route.basePath + (rest === "" || rest[0] === "?" ? `/${rest}` : rest);
     const hook = this.policy.authorize(req, action, route.name);
     if (hook === undefined) {
@@ -166,12 +207,6 @@ export class Forwarder {
         else this.forward(req, res, route, path);
       });
     }
-    return true;
-  }
-
-  /** Closes every route (the pools belong to the upstream module). */
-  close(): void {
-    for (const name of [...this.routes.keys()]) this.delete(name);
   }
 
   /**
@@ -181,7 +216,6 @@ export class Forwarder {
   private refuse(
     req: IncomingMessage,
     res: ServerResponse,
-    route: Route | undefined,
     rest: string,
     restPath: string,
   ): AccessAction | true {
@@ -196,7 +230,7 @@ export class Forwarder {
       );
       return true;
     }
-    if (route && unsafePath(restPath)) {
+    if (unsafePath(restPath)) {
       // `/app/..%2Fadmin` must not reach the upstream's paths outside the app's base path.
       sendError(
         res,
@@ -206,14 +240,12 @@ export class Forwarder {
       );
       return true;
     }
-    if (route) {
-      const length = Number(req.headers["content-length"] ?? 0);
-      if (length > this.options.maxBodyBytes) {
-        sendError(res, tooLarge(this.options.maxBodyBytes));
-        return true;
-      }
+    const length = Number(req.headers["content-length"] ?? 0);
+    if (length > this.options.maxBodyBytes) {
+      sendError(res, tooLarge(this.options.maxBodyBytes));
+      return true;
     }
-    return route && this.options.adminEndpoints.has(firstSegment(rest)) ? "admin" : "call";
+    return this.options.adminEndpoints.has(firstSegment(rest)) ? "admin" : "call";
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, route: Route, path: string): void {

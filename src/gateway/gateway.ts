@@ -2,19 +2,25 @@
  * Gateway: a Service that apps register with at run time and that forwards `/<app>/<path>` to
  * them. At registration it fetches the app's `detailed_endpoints` itself (bounded, never blocking
  * other requests), so every client can build a full proxy without the registering client's help.
+ *
+ * Its state is a view of the registry's change feed: a registration is written to the registry
+ * first, then applied to the route table from the feed, exactly as every other replica or worker
+ * applies it. Forwarding reads only the table and never waits for the store.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ClientInit } from "../client/connection-manager.js";
 import { AppNotRegisteredError, ServiceStoppingError } from "../errors.js";
-import { MemoryRegistry } from "../registry/memory-registry.js";
+import { MemoryFeedRegistry } from "../registry/memory/memory-registry.js";
+import { createRegistry } from "../registry/create-registry.js";
 import type { AppRecord, Registry } from "../registry/registry.js";
 import { Service } from "../service/service.js";
 import type { ServiceOptions } from "../service/service.js";
 import type { ServeOptions, ServedService } from "../service/serve.js";
-import { JsonText } from "../service/json-text.js";
 import { clipText } from "../net/url.js";
 import { assertAppName, normalizeAppUrl } from "./app-name.js";
 import { Forwarder } from "./forwarder.js";
+import { AppTable } from "./state/app-table.js";
+import { FeedFollower } from "./state/feed-follower.js";
 import { UpstreamGuard } from "./upstream/guard.js";
 import type { UpstreamResolver } from "./upstream/guard.js";
 import { discover } from "./upstream/discovery.js";
@@ -26,8 +32,11 @@ import type { RegisteredApp } from "./tasks.js";
 
 /** Options of a gateway. */
 export interface GatewayOptions extends ServiceOptions {
-  /** Where registrations are kept (in memory by default). */
-  registry?: Registry;
+  /**
+   * Where registrations are kept: a URL (`memory://`, the default; `sqlite:///abs/path.db` or
+   * `sqlite:./rel.db`; `redis://host:port/db`; or `$PORTICO_REGISTRY`) or a Registry instance.
+   */
+  registry?: string | Registry;
   /**
    * Milliseconds an app may take to send a forwarded reply's headers, and between its body chunks,
    * before 504 (30 s). undici checks these with coarse timers: expect up to about a second more.
@@ -55,17 +64,10 @@ export interface GatewayOptions extends ServiceOptions {
   maxInFlightPerApp?: number;
 }
 
-const LIST_OPEN = Buffer.from('{"apps":[');
-const LIST_SEPARATOR = Buffer.from(",");
-const LIST_CLOSE = Buffer.from("]}");
-
-function listText(apps: Iterable<Buffer>): JsonText {
-  const parts: Buffer[] = [LIST_OPEN];
-  for (const app of apps) parts.push(app, LIST_SEPARATOR);
-  if (parts.length > 1) parts.pop();
-  parts.push(LIST_CLOSE);
-  return new JsonText(Buffer.concat(parts));
-}
+/** How long a call naming an unknown app waits for this replica to catch up with the store. */
+const CATCH_UP_MS = 250;
+/** How long a write waits for the feed to bring it back to this gateway's table. */
+const APPLY_MS = 5_000;
 
 /** The gateway service. */
 export class Gateway extends Service {
@@ -73,27 +75,20 @@ export class Gateway extends Service {
   static override moduleUrl: string | undefined = import.meta.url;
   static override readonly isGateway = true as const;
 
-  private readonly registry: Registry;
+  private readonly registrySource: string | Registry;
+  private registryInstance: Registry | undefined;
+  private follower: FeedFollower | undefined;
+  private opening: Promise<void> | undefined;
+  private readonly table: AppTable;
   private readonly forwarder: Forwarder;
-  /**
-   * Registered apps as their JSON, in Buffers: a thousand apps with twenty schemas each are
-   * megabytes that live outside the JavaScript heap, so garbage collection never walks them and
-   * forwarding stays as fast with a thousand apps as with one.
-   */
-  private readonly apps = new Map<string, Buffer>();
   private readonly discoveryTimeout: number;
   private readonly discoveryMaxBytes: number;
   private readonly guard: UpstreamGuard;
   private readonly upstreams: Upstreams;
-  private listCache: JsonText | undefined;
-  /** The latest registration of each name still discovering; an older one finishing later is dropped. */
-  private readonly pending = new Map<string, object>();
-  /** Registry writes, one after another, in the order they were committed in memory. */
-  private writes: Promise<unknown> = Promise.resolve();
 
   constructor(options: GatewayOptions = {}) {
     super(options);
-    this.registry = options.registry ?? new MemoryRegistry();
+    this.registrySource = options.registry ?? process.env.PORTICO_REGISTRY ?? "memory://";
     this.discoveryTimeout = options.discoveryTimeout ?? 5_000;
     this.discoveryMaxBytes = options.discoveryMaxBytes ?? 8 * 1024 * 1024;
     this.guard = new UpstreamGuard({
@@ -120,84 +115,120 @@ export class Gateway extends Service {
       maxInFlightPerApp: options.maxInFlightPerApp ?? 0,
       // Every admin endpoint a Portico service or gateway has: an app's are the same names.
       adminEndpoints: new Set(this.endpointNames("admin").map((n) => n.toLowerCase())),
+      onUnknownApp: (name) => this.awaitApp(name),
     });
-    this.addEndpoint(gatewayTasks.list_apps, () => ({ apps: [...this.apps.keys()] }));
-    this.addEndpoint(gatewayTasks.list_apps_with_schemas, ({ names }) => this.appList(names));
+    this.table = new AppTable(this.forwarder);
+    // An in-process registry opens at once, so `app.inject()` works without `serve()`.
+    if (typeof this.registrySource !== "string" || this.registrySource === "memory://") {
+      this.open().catch(() => undefined); // serve() and every write await it and report errors
+    }
+    this.addEndpoint(gatewayTasks.list_apps, async () => {
+      await this.catchUp();
+      return { apps: this.table.names() };
+    });
+    this.addEndpoint(gatewayTasks.list_apps_with_schemas, async ({ names }) => {
+      await this.catchUp(names);
+      return this.table.list(names);
+    });
   }
 
   /**
-   * Registers (or replaces) an app and discovers its endpoints. Route and record change together,
-   * once discovery is done; when a later registration or unregistration of the same name started
-   * meanwhile, that later one decides and this one changes nothing.
+   * Opens the registry (importing its backend for a URL) and loads its apps into the table, once.
+   * `serve()` awaits it; so does every registration.
+   */
+  open(): Promise<void> {
+    return (this.opening ??= (async () => {
+      const source = this.registrySource;
+      const registry =
+        typeof source !== "string"
+          ? source
+          : source === "memory://"
+            ? new MemoryFeedRegistry()
+            : await createRegistry(source);
+      this.registryInstance = registry;
+      this.follower = new FeedFollower(registry, this.table);
+      await this.follower.start();
+    })());
+  }
+
+  /** The registry (open once `open()` or `serve()` resolved). */
+  get registry(): Registry {
+    if (!this.registryInstance) {
+      throw new ServiceStoppingError("The gateway's registry is not open: serve() it first");
+    }
+    return this.registryInstance;
+  }
+
+  /** The feed follower of this gateway: `/events` and other local readers subscribe to it. */
+  get feed(): FeedFollower {
+    if (!this.follower) throw new ServiceStoppingError("The gateway is not serving");
+    return this.follower;
+  }
+
+  /**
+   * Registers (or replaces) an app and discovers its endpoints. The registry decides which of
+   * concurrent operations on a name wins: the one that began last, even when an earlier one
+   * (still discovering) finishes after it; a superseded registration changes nothing.
    */
   async registerApp(name: string, url: string): Promise<RegisteredApp> {
     assertAppName(name);
     const normalized = normalizeAppUrl(url);
-    const ticket = {};
-    this.pending.set(name, ticket);
-    let found: Discovery;
-    try {
-      await this.guard.check(new URL(normalized).hostname);
-      found = await discover(this.upstreams, normalized, {
-        timeout: this.discoveryTimeout,
-        maxBytes: this.discoveryMaxBytes,
-        via: this.policy.via,
-      });
-    } catch (error) {
-      if (this.pending.get(name) === ticket) this.pending.delete(name);
-      throw error;
-    }
+    await this.open();
+    const registry = this.registry;
+    await this.guard.check(new URL(normalized).hostname);
+    const { ticket } = await registry.begin(name);
+    const found: Discovery = await discover(this.upstreams, normalized, {
+      timeout: this.discoveryTimeout,
+      maxBytes: this.discoveryMaxBytes,
+      via: this.policy.via,
+    });
     const endpoints = found.endpoints;
     const record: AppRecord = { name, url: normalized, endpoints: endpoints ?? {} };
     const reply: RegisteredApp = { ...record, discovered: endpoints !== undefined };
-    if (found.error)
+    if (found.error) {
       reply.discovery_error = { code: found.error.code, message: found.error.message };
-    if (this.pending.get(name) === ticket) {
-      this.pending.delete(name);
-      if (this.state === "Stopping") throw new ServiceStoppingError("The gateway is shutting down");
-      this.forwarder.set(name, normalized);
-      this.apps.set(name, Buffer.from(JSON.stringify(record)));
-      this.listCache = undefined;
-      await this.persist(() => this.registry.put(record));
+    }
+    if (this.state === "Stopping") throw new ServiceStoppingError("The gateway is shutting down");
+    const change = await registry.apply({ op: "put", app: record, ticket });
+    if (change) {
+      reply.revision = change.revision;
+      await this.feed.waitFor(change.revision, APPLY_MS);
     }
     return reply;
   }
 
   /**
-   * Removes an app; its route disappears at once, and registrations of it in progress are dropped
-   * (the later operation wins, even over a first registration still discovering).
+   * Removes an app for every client and replica, and drops registrations of it still in
+   * progress (the later operation wins, even over a first registration still discovering).
    */
-  async unregisterApp(name: string): Promise<{ name: string; removed: boolean }> {
-    const discovering = this.pending.delete(name);
-    if (!this.apps.has(name)) {
-      if (discovering) return { name, removed: true };
-      const shown = clipText(name);
-      throw new AppNotRegisteredError(`App "${shown}" is not registered`, {
-        data: { name: shown },
-      });
+  async unregisterApp(
+    name: string,
+  ): Promise<{ name: string; removed: boolean; revision?: number }> {
+    await this.open();
+    const { ticket, superseded } = await this.registry.begin(name);
+    const change = await this.registry.apply({ op: "delete", name, ticket });
+    if (change) {
+      await this.feed.waitFor(change.revision, APPLY_MS);
+      return { name, removed: true, revision: change.revision };
     }
-    this.apps.delete(name);
-    this.listCache = undefined;
-    this.forwarder.delete(name);
-    await this.persist(() => this.registry.delete(name));
-    return { name, removed: true };
+    if (superseded) return { name, removed: true };
+    const shown = clipText(name);
+    throw new AppNotRegisteredError(`App "${shown}" is not registered`, { data: { name: shown } });
   }
 
-  /** Loads the registry's apps (a durable backend survives restarts), then listens. */
+  /** Opens the registry, loads its apps (a durable one survives restarts), then listens. */
   override async serve(options?: ServeOptions): Promise<ServedService> {
-    for (const record of await this.registry.list()) {
-      this.forwarder.set(record.name, record.url);
-      this.apps.set(record.name, Buffer.from(JSON.stringify(record)));
-    }
-    this.listCache = undefined;
+    await this.open();
     return super.serve(options);
   }
 
   override async close(): Promise<void> {
     await super.close();
+    await this.follower?.close();
     this.forwarder.close();
     await this.upstreams.close();
-    await this.registry.close?.();
+    // A registry passed in belongs to the caller; one opened from a URL is this gateway's.
+    if (typeof this.registrySource === "string") await this.registryInstance?.close();
   }
 
   protected static override async createClient(init: ClientInit): Promise<unknown> {
@@ -209,20 +240,23 @@ export class Gateway extends Service {
   }
 
   protected override heartbeatDetails(): unknown {
-    return { apps: this.apps.size };
+    return { apps: this.table.size, revision: this.table.revision };
   }
 
-  /** `{"apps": [...]}` of every app (cached until the next change), or of the apps named. */
-  private appList(names: string[] | undefined): JsonText {
-    if (names === undefined) return (this.listCache ??= listText(this.apps.values()));
-    return listText([...new Set(names)].flatMap((name) => this.apps.get(name) ?? []));
+  /**
+   * A call named an app this replica does not know: another replica may have registered it a
+   * moment ago. Wait (bounded) until this table reflects the store's newest revision.
+   */
+  private async awaitApp(name: string): Promise<boolean> {
+    await this.catchUp();
+    return this.table.has(name);
   }
 
-  /** Queues a registry write behind the earlier ones, so a remote backend sees them in order. */
-  private persist<T>(write: () => T | Promise<T>): Promise<T> {
-    const done = this.writes.then(write);
-    this.writes = done.catch(() => undefined);
-    return done;
+  /** Catches up with the store when asked about apps this table may not have yet. */
+  private async catchUp(names?: string[]): Promise<void> {
+    await this.open();
+    if (names !== undefined && names.every((name) => this.table.has(name))) return;
+    await this.follower?.catchUp(CATCH_UP_MS);
   }
 }
 

@@ -29,13 +29,24 @@ export const gatewayTasks = {
         .object({ code: z.string(), message: z.string() })
         .optional()
         .describe("Why the app answered but its schemas were not taken (e.g. DISCOVERY_TOO_LARGE)"),
+      revision: z
+        .number()
+        .int()
+        .optional()
+        .describe(
+          "The registry revision of this registration (absent when a later one superseded it)",
+        ),
     }),
   }),
   unregister_app: task({
     name: "unregister_app",
     description: "Removes an app; its routes disappear for every client.",
     input: z.object({ name: z.string() }),
-    output: z.object({ name: z.string(), removed: z.boolean() }),
+    output: z.object({
+      name: z.string(),
+      removed: z.boolean(),
+      revision: z.number().int().optional().describe("The registry revision of the removal"),
+    }),
   }),
   list_apps: task({
     name: "list_apps",

@@ -31,6 +31,26 @@ import { RateLimiter } from "./rate-limit.js";
 
 /** Set on a request whose `Authorization` held one of this server's tokens. */
 const OWN_CREDENTIAL = Symbol("portico.ownCredential");
+/**
+ * The `Authorization` value that last matched on a connection, per token kind: later requests on
+ * that keep-alive connection carrying the very same value skip the hash. Safe against timing
+ * attacks: the value compared against is one this connection already proved it knows.
+ */
+const VERIFIED = Symbol("portico.verified");
+type VerifiedSocket = { [VERIFIED]?: { call?: string; admin?: string } };
+
+function matchesOnConnection(
+  req: IncomingMessage,
+  token: BearerToken,
+  kind: "call" | "admin",
+  authorization: string,
+): boolean {
+  const socket = req.socket as VerifiedSocket;
+  if (socket[VERIFIED]?.[kind] === authorization) return true;
+  if (!token.matches(authorization)) return false;
+  (socket[VERIFIED] ??= {})[kind] = authorization;
+  return true;
+}
 
 /**
  * True when the request's `Authorization` carried this server's own token: the gateway keeps it
@@ -139,7 +159,11 @@ export class AccessPolicy {
     if (callToken === undefined) return undefined;
     const authorization = headers.authorization;
     if (authorization === undefined) return unauthorized("This server needs a caller token");
-    if (callToken.matches(authorization) || this.adminToken?.matches(authorization)) {
+    const admin = this.adminToken;
+    if (
+      matchesOnConnection(req, callToken, "call", authorization) ||
+      (admin !== undefined && matchesOnConnection(req, admin, "admin", authorization))
+    ) {
       return markOwnCredential(req);
     }
     return new ForbiddenError("The token is not valid for this server");
@@ -195,7 +219,7 @@ export class AccessPolicy {
     const authorization = headers.authorization;
     if (authorization === undefined)
       return unauthorized("This admin endpoint needs the admin token");
-    return token.matches(authorization)
+    return matchesOnConnection(req, token, "admin", authorization)
       ? markOwnCredential(req)
       : new ForbiddenError("The admin token is not valid");
   }

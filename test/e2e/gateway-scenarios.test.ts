@@ -61,6 +61,6 @@ describe("the seed's scenarios with launched processes", () => {
     const gw3 = await connect();
     const apps = await gw3.listApps();
     expect(apps).toContain("counted");
-    expect((await gw3.heartbeat()).heartbeat.details).toEqual({ apps: apps.length });
+    expect((await gw3.heartbeat()).heartbeat.details).toMatchObject({ apps: apps.length });
   });
 });

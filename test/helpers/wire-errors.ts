@@ -20,6 +20,7 @@ import {
   OutputValidationError,
   PayloadTooLargeError,
   RateLimitedError,
+  RegistryUnavailableError,
   RequestTooSlowError,
   ServiceStoppingError,
   UnauthorizedError,
@@ -60,6 +61,7 @@ export const WIRE_ERROR_CLASSES: Readonly<Record<string, ErrorClass>> = {
   DISCOVERY_TOO_LARGE: DiscoveryTooLargeError,
   UPSTREAM_BUSY: UpstreamBusyError,
   SERVICE_STOPPING: ServiceStoppingError,
+  REGISTRY_UNAVAILABLE: RegistryUnavailableError,
   UPSTREAM_TIMEOUT: UpstreamTimeoutError,
   LOOP_DETECTED: LoopDetectedError,
 };

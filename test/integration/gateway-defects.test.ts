@@ -263,7 +263,7 @@ describe("anyone can stop the gateway or any app with one GET", () => {
       const removed = await post(`${gw}/unregister_app`, { name: "extra" }, bearer(TOKEN));
       expect({ status: removed.status, body: removed.json() }).toEqual({
         status: 200,
-        body: { name: "extra", removed: true },
+        body: { name: "extra", removed: true, revision: expect.any(Number) as number },
       });
       expect(await stack.gw.listApps()).not.toContain("extra");
     });

@@ -34,7 +34,7 @@ describe("endpoint discovery at registration", () => {
     await using stack = await startGatewayStack({ discoveryTimeout: 1_000 });
     const url = `http://127.0.0.1:${await findFreePort()}`;
     const info = await stack.gw.registerApp("later", url);
-    expect(info).toEqual({ name: "later", url, endpoints: {}, discovered: false });
+    expect(info).toEqual({ name: "later", url, endpoints: {}, discovered: false, revision: 1 });
   });
 
   it("gives no endpoints to an app whose detailed_endpoints is not a Portico reply", async () => {

@@ -26,6 +26,7 @@ describe("gateway wire endpoints", () => {
       url: echo.url,
       endpoints: own,
       discovered: true,
+      revision: 1,
     });
   });
 
@@ -54,7 +55,7 @@ describe("gateway wire endpoints", () => {
     await postJson(`${stack.gateway.url}/register_app`, { name: "plain", url: plain.url });
     const reply = await postJson(`${stack.gateway.url}/unregister_app`, { name: "plain" });
     expect(reply.status).toBe(200);
-    expect(reply.json()).toEqual({ name: "plain", removed: true });
+    expect(reply.json()).toEqual({ name: "plain", removed: true, revision: 2 });
     expect((await postJson(`${stack.gateway.url}/list_apps`, {})).json()).toEqual({ apps: [] });
     const forwarded = await rawRequest(`${stack.gateway.url}/plain/anything`);
     expect(forwarded.status).toBe(404);

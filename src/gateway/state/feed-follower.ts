@@ -1,0 +1,162 @@
+/**
+ * Follows the registry's feed into the app table: the snapshot at start, then every change in
+ * revision order, a fresh snapshot after a gap, and retries with backoff while the store is
+ * unreachable (forwarding goes on from memory meanwhile). It is also the gateway's one local
+ * fan-out: `/events`, and anything else that wants changes, subscribe here rather than watch the
+ * store themselves.
+ */
+import type { Change, FeedEvent, Registry } from "../../registry/registry.js";
+import type { AppTable } from "./app-table.js";
+
+/** Changes kept for replay to `/events` subscribers that reconnect. */
+const RECENT = 1_024;
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5_000;
+
+/** A local subscriber: changes as applied, and `resync` after the table was reloaded. */
+export type FeedListener = (event: FeedEvent) => void;
+
+interface Waiter {
+  revision: number;
+  resolve(reached: boolean): void;
+  timer: NodeJS.Timeout;
+}
+
+/** Keeps one gateway's table in step with the registry. */
+export class FeedFollower {
+  private readonly recent: Change[] = [];
+  private readonly listeners = new Set<FeedListener>();
+  private waiters: Waiter[] = [];
+  private readonly stop = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly table: AppTable,
+  ) {}
+
+  /** Loads the snapshot, then follows the feed in the background. */
+  async start(): Promise<void> {
+    this.table.reset(await this.registry.snapshot());
+    this.loop = this.follow();
+  }
+
+  /** The newest revision applied locally. */
+  get revision(): number {
+    return this.table.revision;
+  }
+
+  /** Resolves true once the table reflects `revision`, false after `timeoutMs`. */
+  waitFor(revision: number, timeoutMs: number): Promise<boolean> {
+    if (this.table.revision >= revision) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        revision,
+        resolve,
+        timer: setTimeout(() => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          resolve(false);
+        }, timeoutMs),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /**
+   * Waits (at most `timeoutMs`) until the table reflects the store's newest revision: how a
+   * replica makes a registration made elsewhere a moment ago visible to the very next call.
+   */
+  async catchUp(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let newest: number;
+    try {
+      newest = await this.registry.revision();
+    } catch {
+      return; // the store is down: answer from memory
+    }
+    await this.waitFor(newest, Math.max(0, deadline - Date.now()));
+  }
+
+  /** Adds a listener; returns its removal. */
+  subscribe(listener: FeedListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Changes after `since` still kept here, or undefined when some are gone (resync). */
+  changesSince(since: number): Change[] | undefined {
+    if (since >= this.table.revision) return [];
+    const first = this.recent[0];
+    if (!first || first.revision > since + 1) return undefined;
+    return this.recent.slice(this.recent.findIndex((c) => c.revision > since));
+  }
+
+  /** Stops following; pending waits resolve false. */
+  async close(): Promise<void> {
+    this.stop.abort();
+    for (const waiter of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(false);
+    }
+    this.waiters = [];
+    await this.loop;
+  }
+
+  private async follow(): Promise<void> {
+    let delay = RETRY_FIRST_MS;
+    while (!this.stop.signal.aborted) {
+      try {
+        for await (const event of this.registry.watch(this.table.revision, this.stop.signal)) {
+          delay = RETRY_FIRST_MS;
+          if (event.type === "resync") await this.resync();
+          else this.applyChange(event);
+        }
+      } catch {
+        // The store is unreachable: keep serving from memory, retry with backoff.
+      }
+      if (this.stop.signal.aborted) return;
+      await sleep(delay, this.stop.signal);
+      delay = Math.min(delay * 2, RETRY_MAX_MS);
+    }
+  }
+
+  private applyChange(change: Change): void {
+    if (!this.table.apply(change)) return;
+    this.recent.push(change);
+    if (this.recent.length > RECENT) this.recent.shift();
+    this.emit(change);
+  }
+
+  private async resync(): Promise<void> {
+    // The store is the truth, even when it went back in time (a Redis restored from an older
+    // save): the table follows it, and subscribers are told to reload.
+    const snapshot = await this.registry.snapshot();
+    this.table.reset(snapshot);
+    this.recent.length = 0;
+    this.emit({ type: "resync", revision: snapshot.revision });
+  }
+
+  private emit(event: FeedEvent): void {
+    for (const listener of this.listeners) listener(event);
+    if (this.waiters.length === 0) return;
+    const reached = this.waiters.filter((w) => w.revision <= this.table.revision);
+    if (reached.length === 0) return;
+    this.waiters = this.waiters.filter((w) => w.revision > this.table.revision);
+    for (const waiter of reached) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(true);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}

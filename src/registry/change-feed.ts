@@ -1,0 +1,65 @@
+/**
+ * The gateway's state as a revisioned change feed. A Registry is the source of truth: a gateway
+ * writes a change to it first, then applies the change to its in-memory route table from the
+ * feed, like every other replica or worker does. Backends (memory, SQLite, Redis) implement this
+ * one interface and pass one conformance suite (`test/helpers/feed-conformance.ts`).
+ */
+import type { AppInfo } from "../gateway/tasks.js";
+
+/** One registered app, as stored. */
+export type AppRecord = AppInfo;
+
+/** One entry of the feed; `revision` numbers entries 1, 2, 3, ... across all names. */
+export type Change =
+  | { type: "app_registered"; revision: number; name: string; app: AppRecord }
+  | { type: "app_updated"; revision: number; name: string; app: AppRecord }
+  | { type: "app_unregistered"; revision: number; name: string };
+
+/** What `watch` yields: changes in revision order, or `resync` when the history asked for is gone. */
+export type FeedEvent = Change | { type: "resync"; revision: number };
+
+/** Every app (in registration order) and the revision they reflect. */
+export interface Snapshot {
+  revision: number;
+  apps: AppRecord[];
+}
+
+/** What `begin` returns: a ticket for the operation, and whether an earlier one was still open. */
+export interface Ticket {
+  ticket: number;
+  /** True when an operation on this name had begun and was neither committed nor superseded. */
+  superseded: boolean;
+}
+
+/**
+ * A write. With a `ticket` from `begin(name)` it is conditional: it applies only if no later
+ * operation on that name began since, so the latest operation wins even when an earlier one
+ * (a registration still discovering) finishes last.
+ */
+export type ChangeRequest =
+  { op: "put"; app: AppRecord; ticket?: number } | { op: "delete"; name: string; ticket?: number };
+
+/** Storage of registered apps, as a feed of changes. */
+export interface ChangeFeedRegistry {
+  /** The URL it was opened from (`memory://`, `sqlite:///...`, `redis://...`), for reports. */
+  readonly url: string;
+  /** Starts an operation on `name`: any later `begin` on that name supersedes this ticket. */
+  begin(name: string): Promise<Ticket>;
+  /**
+   * Writes one change atomically and resolves with it (its revision assigned); resolves
+   * undefined when the ticket was superseded, or for a delete of a name that is not registered.
+   */
+  apply(request: ChangeRequest): Promise<Change | undefined>;
+  /** Every app and the current revision. */
+  snapshot(): Promise<Snapshot>;
+  /** The newest revision committed (cheap: one read), for replicas catching up. */
+  revision(): Promise<number>;
+  /**
+   * Changes after `fromRevision`, in order, then live ones as they are committed, until `signal`
+   * aborts. When changes after `fromRevision` are no longer kept, yields `resync` first: reload
+   * the snapshot, then watch from its revision.
+   */
+  watch(fromRevision: number, signal: AbortSignal): AsyncIterable<FeedEvent>;
+  /** Releases the backend's connections; idempotent. */
+  close(): Promise<void>;
+}
