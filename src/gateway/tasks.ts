@@ -58,7 +58,14 @@ export const gatewayTasks = {
     description:
       "Every registered app with its URL and endpoint schemas; `names` asks for some apps only (unknown names are left out).",
     input: z.object({ names: z.array(z.string()).max(1000).optional() }),
-    output: z.object({ apps: z.array(appInfoSchema) }),
+    output: z.object({
+      apps: z.array(appInfoSchema),
+      revision: z
+        .number()
+        .int()
+        .optional()
+        .describe("The registry revision this list reflects (order it against /events)"),
+    }),
   }),
 } as const;
 

@@ -14,13 +14,13 @@ export interface RouteSink {
 
 const LIST_OPEN = Buffer.from('{"apps":[');
 const LIST_SEPARATOR = Buffer.from(",");
-const LIST_CLOSE = Buffer.from("]}");
 
-function listText(apps: Iterable<Buffer>): JsonText {
+/** `{"apps":[...],"revision":N}`: the revision lets clients order a list against pushed changes. */
+function listText(apps: Iterable<Buffer>, revision: number): JsonText {
   const parts: Buffer[] = [LIST_OPEN];
   for (const app of apps) parts.push(app, LIST_SEPARATOR);
   if (parts.length > 1) parts.pop();
-  parts.push(LIST_CLOSE);
+  parts.push(Buffer.from(`],"revision":${revision}}`));
   return new JsonText(Buffer.concat(parts));
 }
 
@@ -80,9 +80,12 @@ export class AppTable {
     return [...this.apps.keys()];
   }
 
-  /** `{"apps": [...]}` of every app (cached until the next change), or of the apps named. */
+  /** `{"apps": [...], "revision"}` of every app (cached until the next change), or of those named. */
   list(names?: string[]): JsonText {
-    if (names === undefined) return (this.listCache ??= listText(this.apps.values()));
-    return listText([...new Set(names)].flatMap((name) => this.apps.get(name) ?? []));
+    if (names === undefined) {
+      return (this.listCache ??= listText(this.apps.values(), this.revision));
+    }
+    const named = [...new Set(names)].flatMap((name) => this.apps.get(name) ?? []);
+    return listText(named, this.revision);
   }
 }
