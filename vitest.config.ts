@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // The second reporter says loudly, after the summary, which service-backed tests were skipped.
+    reporters: ["default", "./test/reporters/missing-services.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Real servers and child processes: keep files in separate workers but cap parallelism for a 2-core machine.
