@@ -48,6 +48,7 @@ export const RESERVED_APP_NAMES: ReadonlySet<string> = new Set([
   "pid_file",
   "docs",
   "openapi",
+  "events",
   // JavaScript machinery
   "then",
   "catch",

@@ -8,6 +8,7 @@
  * applies it. Forwarding reads only the table and never waits for the store.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { FastifyInstance } from "fastify";
 import type { ClientInit } from "../client/connection-manager.js";
 import { AppNotRegisteredError, ServiceStoppingError } from "../errors.js";
 import { MemoryFeedRegistry } from "../registry/memory/memory-registry.js";
@@ -18,6 +19,8 @@ import type { ServiceOptions } from "../service/service.js";
 import type { ServeOptions, ServedService } from "../service/serve.js";
 import { clipText } from "../net/url.js";
 import { assertAppName, normalizeAppUrl } from "./app-name.js";
+import { EventStreams } from "./events/event-streams.js";
+import { registerEventsRoute } from "./events/events-route.js";
 import { Forwarder } from "./forwarder.js";
 import { AppTable } from "./state/app-table.js";
 import { FeedFollower } from "./state/feed-follower.js";
@@ -62,6 +65,8 @@ export interface GatewayOptions extends ServiceOptions {
   resolver?: UpstreamResolver;
   /** Forwarded requests in flight per app before 503 UPSTREAM_BUSY (off by default). */
   maxInFlightPerApp?: number;
+  /** Milliseconds between `: ping` comments on `/events` streams (15 s). */
+  eventsHeartbeatMs?: number;
 }
 
 /** How long a call naming an unknown app waits for this replica to catch up with the store. */
@@ -85,9 +90,11 @@ export class Gateway extends Service {
   private readonly discoveryMaxBytes: number;
   private readonly guard: UpstreamGuard;
   private readonly upstreams: Upstreams;
+  private readonly events: EventStreams;
 
   constructor(options: GatewayOptions = {}) {
     super(options);
+    this.events = new EventStreams({ heartbeatMs: options.eventsHeartbeatMs ?? 15_000 });
     this.registrySource = options.registry ?? process.env.PORTICO_REGISTRY ?? "memory://";
     this.discoveryTimeout = options.discoveryTimeout ?? 5_000;
     this.discoveryMaxBytes = options.discoveryMaxBytes ?? 8 * 1024 * 1024;
@@ -222,7 +229,13 @@ export class Gateway extends Service {
     return super.serve(options);
   }
 
+  /** Open `/events` streams. */
+  get eventSubscribers(): number {
+    return this.events.size;
+  }
+
   override async close(): Promise<void> {
+    this.events.close();
     await super.close();
     await this.follower?.close();
     this.forwarder.close();
@@ -233,6 +246,16 @@ export class Gateway extends Service {
 
   protected static override async createClient(init: ClientInit): Promise<unknown> {
     return createGatewayClient(init);
+  }
+
+  protected override registerRoutes(app: FastifyInstance): void {
+    registerEventsRoute(app, {
+      streams: this.events,
+      feed: async () => {
+        await this.open();
+        return this.feed;
+      },
+    });
   }
 
   protected override handleRaw(req: IncomingMessage, res: ServerResponse): boolean {

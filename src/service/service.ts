@@ -244,10 +244,16 @@ export class Service {
     return false;
   }
 
+  /**
+   * Adds a subclass's own fastify routes (the gateway's `/events`). They pass the same access
+   * policy as every endpoint: give each route `config: { access }` ("call" when absent).
+   */
+  protected registerRoutes(_app: FastifyInstance): void {}
+
   private buildApp(): FastifyInstance {
     this.assertDeclaredTasks();
     const title = this.constructor.name;
-    return buildHttpApp({
+    const app = buildHttpApp({
       endpoints: () => this.registered.values(),
       isStopping: () => this.state === "Stopping",
       openApi: () => buildOpenApi(title, this.description, Object.values(this.describeEndpoints())),
@@ -258,6 +264,8 @@ export class Service {
       policy: this.policy,
       ...this.timeouts,
     });
+    this.registerRoutes(app);
+    return app;
   }
 
   /** Every task of `static tasks` has its endpoint, built on that very task (clients trust it). */
