@@ -21,7 +21,7 @@ import { clipText } from "../net/url.js";
 import { assertAppName, normalizeAppUrl } from "./app-name.js";
 import { EventStreams } from "./events/event-streams.js";
 import { registerEventsRoute } from "./events/events-route.js";
-import { Forwarder } from "./forwarder.js";
+import { Forwarder } from "./forward/forwarder.js";
 import { AppTable } from "./state/app-table.js";
 import { FeedFollower } from "./state/feed-follower.js";
 import { UpstreamGuard } from "./upstream/guard.js";

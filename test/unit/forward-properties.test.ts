@@ -16,7 +16,7 @@ import {
   isValidAppName,
   normalizeAppUrl,
 } from "../../src/gateway/app-name.js";
-import { unsafePath } from "../../src/gateway/forwarder.js";
+import { unsafePath } from "../../src/gateway/forward/path-rule.js";
 import { appName, appUrl, escapeOf, pathTail } from "../helpers/properties.js";
 
 const RUNS = { numRuns: 1_000 };

@@ -5,60 +5,30 @@
  * Route lookup is one Map lookup, before any framework routing; the access policy runs here too,
  * since fastify's hooks never see this traffic.
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { PassThrough, Transform } from "node:stream";
 import type { TransformCallback } from "node:stream";
 import type { Dispatcher, Pool } from "undici";
 import {
-  PorticoError,
   AppNotRegisteredError,
   BadRequestError,
   ForbiddenError,
   MethodNotAllowedError,
   PayloadTooLargeError,
   UpstreamBusyError,
-  UpstreamTimeoutError,
-  UpstreamUnreachableError,
-} from "../errors.js";
-import { listHasAddress } from "../net/address.js";
-import { clipText } from "../net/url.js";
-import { FORWARDED_METHODS } from "../contract/endpoint.js";
-import { carriesOwnCredential } from "../security/policy.js";
-import type { AccessPolicy } from "../security/policy.js";
-import type { AccessAction } from "../security/options.js";
-import { drainBody, sendError } from "../service/http/send-error.js";
-import type { Upstreams } from "./upstream/upstreams.js";
-
-/** Hop-by-hop headers (RFC 9110 §7.6.1) and `host`, never passed on. */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "host",
-  "expect", // Node has answered 100-continue already; undici refuses the header
-  "via", // rewritten with this gateway's entry
-]);
-
-/** What a client says about earlier hops: dropped unless it is a trusted proxy. */
-const CLIENT_FORWARDING = new Set([
-  "x-forwarded-for",
-  "x-forwarded-proto",
-  "x-forwarded-host",
-  "forwarded",
-  "x-real-ip",
-]);
+} from "../../errors.js";
+import { clipText } from "../../net/url.js";
+import { FORWARDED_METHODS } from "../../contract/endpoint.js";
+import type { AccessPolicy } from "../../security/policy.js";
+import type { AccessAction } from "../../security/options.js";
+import { sendError } from "../../service/http/send-error.js";
+import type { Upstreams } from "../upstream/upstreams.js";
+import { BUFFER_LIMIT, ForwardHandler } from "./forward-handler.js";
+import { requestHeaders } from "./headers.js";
+import { decodeSafe, firstSegment, unsafePath } from "./path-rule.js";
 
 const ALLOWED_METHODS = new Set<string>(FORWARDED_METHODS);
 const ALLOW_HEADER = FORWARDED_METHODS.join(", ");
-
-/** Bodies up to this size are buffered (faster for small JSON); larger ones are streamed. */
-const BUFFER_LIMIT = 64 * 1024;
 
 /** Options of the forwarder. */
 export interface ForwarderOptions {
@@ -265,7 +235,7 @@ export class Forwarder {
     }
     const method = req.method as Dispatcher.HttpMethod;
     const length = Number(req.headers["content-length"] ?? NaN);
-    const headers = this.requestHeaders(req);
+    const headers = requestHeaders(req, this.policy);
     const send = (body: Dispatcher.DispatchOptions["body"]): void => {
       if (req.socket.destroyed) return; // the caller left while its body was arriving
       const handler = new ForwardHandler(
@@ -285,213 +255,12 @@ export class Forwarder {
     const max = this.options.maxBodyBytes;
     send(req.pipe(Number.isNaN(length) ? new BodyLimit(max) : new PassThrough()));
   }
-
-  private requestHeaders(req: IncomingMessage): Record<string, string | string[]> {
-    const out: Record<string, string | string[]> = {};
-    const headers = req.headers;
-    const listed = connectionTokens(headers);
-    const client = req.socket.remoteAddress ?? "";
-    const trusted = this.trusts(client);
-    const ownCredential = carriesOwnCredential(req);
-    for (const key in headers) {
-      const value = headers[key];
-      if (value === undefined || HOP_BY_HOP.has(key) || listed?.has(key)) continue;
-      if (!trusted && CLIENT_FORWARDING.has(key)) continue;
-      if (ownCredential && key === "authorization") continue; // the gateway's token stays here
-      out[key] = value;
-    }
-    const earlier = trusted ? headers["x-forwarded-for"] : undefined;
-    out["x-forwarded-for"] = earlier ? `${String(earlier)}, ${client}` : client;
-    if (!trusted || out["x-forwarded-proto"] === undefined) out["x-forwarded-proto"] = "http";
-    if ((!trusted || out["x-forwarded-host"] === undefined) && headers.host) {
-      out["x-forwarded-host"] = headers.host;
-    }
-    const via = headers.via;
-    out.via = via ? `${via}, ${this.policy.via}` : this.policy.via;
-    return out;
-  }
-
-  private trusts(address: string): boolean {
-    const trust = this.policy.trustProxy;
-    return trust === true || (trust !== false && listHasAddress(trust, address));
-  }
-}
-
-const IN_FLIGHT = Symbol("portico.inFlight");
-type Socket = IncomingMessage["socket"] & { [IN_FLIGHT]?: Dispatcher.DispatchController | null };
-
-/**
- * Writes one upstream reply to the caller straight from undici's dispatch callbacks (no stream
- * objects per request). Small replies of known length are buffered and sent with one write;
- * others are streamed with backpressure. A caller that goes away cancels the upstream request:
- * an HTTP/1.1 caller gives up only by closing its connection, so one `close` listener per
- * connection aborts whatever request is in flight on it (a listener or AbortController per
- * request costs several percent of throughput).
- */
-class ForwardHandler implements Dispatcher.DispatchHandler {
-  private readonly socket: Socket;
-  private status = 0;
-  private headers: Record<string, string | string[]> = {};
-  private chunks: Buffer[] | undefined;
-  private expected = NaN;
-  private received = 0;
-
-  constructor(
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
-    private readonly url: string,
-    private readonly timeout: number,
-  ) {
-    const socket = req.socket as Socket;
-    this.socket = socket;
-    if (socket[IN_FLIGHT] === undefined) {
-      socket[IN_FLIGHT] = null;
-      socket.once("close", () => socket[IN_FLIGHT]?.abort(new Error("caller went away")));
-    }
-  }
-
-  get callerGone(): boolean {
-    return this.socket.destroyed;
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    // A request that waited in a busy pool may have lost its caller meanwhile.
-    if (this.callerGone) return controller.abort(new Error("caller went away"));
-    this.socket[IN_FLIGHT] = controller;
-  }
-
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: IncomingHttpHeaders,
-  ): void {
-    if (statusCode < 200) return; // 1xx informational replies are not passed on
-    this.status = statusCode;
-    this.headers = responseHeaders(headers);
-    const length = Number(headers["content-length"] ?? NaN);
-    this.expected = length;
-    if (length <= BUFFER_LIMIT) this.chunks = [];
-    else this.res.writeHead(statusCode, this.headers);
-  }
-
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.chunks) {
-      this.received += chunk.length;
-      this.chunks.push(chunk);
-    } else if (!this.res.write(chunk)) {
-      controller.pause();
-      this.res.once("drain", () => controller.resume());
-    }
-  }
-
-  onResponseEnd(): void {
-    this.socket[IN_FLIGHT] = null;
-    const chunks = this.chunks;
-    if (!chunks) {
-      this.res.end();
-      return;
-    }
-    // The app answered before taking the whole body (a 413, say): drop the rest of it.
-    drainBody(this.req);
-    this.res.writeHead(this.status, this.headers);
-    this.res.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.socket[IN_FLIGHT] = null;
-    if (this.callerGone) return; // nobody is left to answer
-    // An app that replied in full and then closed while the body was still being sent (EPIPE,
-    // ECONNRESET): its reply is the answer, not the broken pipe.
-    if (this.chunks && this.status !== 0 && this.received === this.expected) {
-      return this.onResponseEnd();
-    }
-    sendError(this.res, upstreamError(error, this.url, this.timeout));
-  }
 }
 
 function bufferBody(req: IncomingMessage, send: (body: Buffer) => void): void {
   const chunks: Buffer[] = [];
   req.on("data", (chunk: Buffer) => chunks.push(chunk));
   req.on("end", () => send(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-}
-
-/** Header names listed in `Connection` (RFC 9110 §7.6.1): they concern this hop only. */
-function connectionTokens(headers: IncomingHttpHeaders): Set<string> | undefined {
-  const value = headers.connection;
-  if (!value || value === "keep-alive" || value === "close") return undefined;
-  const list = Array.isArray(value) ? value.join(",") : value;
-  return new Set(list.split(",").map((t) => t.trim().toLowerCase()));
-}
-
-function responseHeaders(upstream: IncomingHttpHeaders): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = {};
-  const listed = connectionTokens(upstream);
-  for (const key in upstream) {
-    const value = upstream[key];
-    if (value !== undefined && !HOP_BY_HOP.has(key) && !listed?.has(key)) headers[key] = value;
-  }
-  return headers;
-}
-
-function upstreamError(error: unknown, url: string, timeout: number): PorticoError {
-  if (error instanceof PorticoError) return error; // the guard's refusal, or a body over the limit
-  const code = (error as { code?: string }).code;
-  if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
-    return new UpstreamTimeoutError(`App at ${url} did not answer within ${timeout} ms`, {
-      cause: error,
-      data: { url, timeout },
-    });
-  }
-  if (code === "UND_ERR_CONNECT_TIMEOUT") {
-    return new UpstreamTimeoutError(`App at ${url} did not accept a connection in time`, {
-      cause: error,
-      data: { url },
-    });
-  }
-  return new UpstreamUnreachableError(`App at ${url} is unreachable: ${(error as Error).message}`, {
-    cause: error,
-    data: { url, cause: code },
-  });
-}
-
-/**
- * True when a path (query excluded) could leave the app's base path on some upstream: a `.` or
- * `..` segment once percent-decoded, an encoded `/` or `\` (nginx decodes `%2F`), a literal `\`
- * (some servers read it as `/`), a `#`, or percent-encoding that does not decode. A segment's
- * `;parameters` are ignored first.
- */
-export function unsafePath(path: string): boolean {
-  const encoded = path.includes("%");
-  if (!encoded && !path.includes("/.") && !path.includes("\\") && !path.includes("#")) {
-    return false;
-  }
-  // A `#` is no part of a request target (RFC 9112 §3.2); an upstream may cut the path there.
-  if (path.includes("#")) return true;
-  if (encoded && /%(?:2f|5c)/i.test(path)) return true;
-  if (path.includes("\\")) return true;
-  for (const segment of path.split("/")) {
-    let decoded = segment;
-    if (encoded) {
-      try {
-        decoded = decodeURIComponent(segment);
-      } catch {
-        return true;
-      }
-    }
-    // `..;x` is `..` to servers that read `;` as a parameter separator (Tomcat, Jetty).
-    const name = decoded.includes(";") ? decoded.slice(0, decoded.indexOf(";")) : decoded;
-    if (name === "." || name === "..") return true;
-  }
-  return false;
-}
-
-/** The first non-empty path segment of `rest` (`/x/y?q` -> `x`), decoded, in lower case. */
-function firstSegment(rest: string): string {
-  let start = 0;
-  while (rest.charCodeAt(start) === 47) start++;
-  let end = start;
-  while (end < rest.length && rest.charCodeAt(end) !== 47 && rest.charCodeAt(end) !== 63) end++;
-  return decodeSafe(rest.slice(start, end)).toLowerCase();
 }
 
 /** A streamed request body that fails with 413 once it passes `max` bytes. */
@@ -513,12 +282,4 @@ function tooLarge(max: number): PayloadTooLargeError {
   return new PayloadTooLargeError(`Request body exceeds the gateway's limit of ${max} bytes`, {
     data: { maxBodyBytes: max },
   });
-}
-
-function decodeSafe(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }

@@ -1,0 +1,94 @@
+/**
+ * The header policy of forwarded traffic: hop-by-hop headers never pass (RFC 9110 §7.6.1), the
+ * gateway states who the client is (`X-Forwarded-*`, `Via`) instead of trusting what the client
+ * says, unless the peer is a trusted proxy, and the gateway's own tokens stay at the gateway.
+ */
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import { listHasAddress } from "../../net/address.js";
+import type { AddressList } from "../../net/address.js";
+import { carriesOwnCredential } from "../../security/policy.js";
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) and `host`, never passed on. */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+  "expect", // Node has answered 100-continue already; undici refuses the header
+  "via", // rewritten with this gateway's entry
+]);
+
+/** What a client says about earlier hops: dropped unless it is a trusted proxy. */
+const CLIENT_FORWARDING = new Set([
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+  "forwarded",
+  "x-real-ip",
+]);
+
+/** What the header policy needs to know of the gateway. */
+export interface HeaderPolicy {
+  /** This gateway's `Via` entry. */
+  via: string;
+  /** Peers whose `X-Forwarded-*` headers are kept (`true`: all). */
+  trustProxy: AddressList | boolean;
+}
+
+/** The headers sent upstream for `req`. */
+export function requestHeaders(
+  req: IncomingMessage,
+  policy: HeaderPolicy,
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const headers = req.headers;
+  const listed = connectionTokens(headers);
+  const client = req.socket.remoteAddress ?? "";
+  const trusted = trusts(policy.trustProxy, client);
+  const ownCredential = carriesOwnCredential(req);
+  for (const key in headers) {
+    const value = headers[key];
+    if (value === undefined || HOP_BY_HOP.has(key) || listed?.has(key)) continue;
+    if (!trusted && CLIENT_FORWARDING.has(key)) continue;
+    if (ownCredential && key === "authorization") continue; // the gateway's token stays here
+    out[key] = value;
+  }
+  const earlier = trusted ? headers["x-forwarded-for"] : undefined;
+  out["x-forwarded-for"] = earlier ? `${String(earlier)}, ${client}` : client;
+  if (!trusted || out["x-forwarded-proto"] === undefined) out["x-forwarded-proto"] = "http";
+  if ((!trusted || out["x-forwarded-host"] === undefined) && headers.host) {
+    out["x-forwarded-host"] = headers.host;
+  }
+  const via = headers.via;
+  out.via = via ? `${via}, ${policy.via}` : policy.via;
+  return out;
+}
+
+function trusts(trust: AddressList | boolean, address: string): boolean {
+  return trust === true || (trust !== false && listHasAddress(trust, address));
+}
+
+/** Header names listed in `Connection` (RFC 9110 §7.6.1): they concern this hop only. */
+function connectionTokens(headers: IncomingHttpHeaders): Set<string> | undefined {
+  const value = headers.connection;
+  if (!value || value === "keep-alive" || value === "close") return undefined;
+  const list = Array.isArray(value) ? value.join(",") : value;
+  return new Set(list.split(",").map((t) => t.trim().toLowerCase()));
+}
+
+/** The reply's headers as passed back to the caller (hop-by-hop ones dropped). */
+export function responseHeaders(upstream: IncomingHttpHeaders): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  const listed = connectionTokens(upstream);
+  for (const key in upstream) {
+    const value = upstream[key];
+    if (value !== undefined && !HOP_BY_HOP.has(key) && !listed?.has(key)) headers[key] = value;
+  }
+  return headers;
+}
