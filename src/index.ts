@@ -37,7 +37,11 @@ export type { LaunchOptions } from "./launcher/launch.js";
 
 export { Gateway } from "./gateway/gateway.js";
 export type { GatewayOptions } from "./gateway/gateway.js";
-export type { GatewayClient, GatewayClientMembers } from "./gateway/gateway-client.js";
+export type {
+  GatewayChange,
+  GatewayClient,
+  GatewayClientMembers,
+} from "./gateway/gateway-client.js";
 export type { AppCallOptions, AppClient, AppClientMembers } from "./gateway/app-client.js";
 export { APP_NAME_PATTERN, RESERVED_APP_NAMES, isValidAppName } from "./gateway/app-name.js";
 export { gatewayTasks } from "./gateway/tasks.js";

@@ -31,6 +31,11 @@ export interface ClientInit extends TransportOptions {
   ownsTransport?: boolean;
   /** The process behind this client when it came from `launch()`. */
   process?: ManagedProcess;
+  /**
+   * Gateway clients only: follow the gateway's `/events` so the view of its apps stays current
+   * with no calls (default true); `false` keeps the pull-only client. Other clients ignore it.
+   */
+  subscribe?: boolean;
 }
 
 /** Options of `shutdown()`. */

@@ -3,7 +3,7 @@
  * the mapping of transport failures and error replies onto the error catalogue.
  */
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { Pool } from "undici";
+import { Client, Pool } from "undici";
 import type { Dispatcher } from "undici";
 import { parseHttpUrl } from "../net/url.js";
 import { ReplyCollector } from "./reply-collector.js";
@@ -82,7 +82,10 @@ export class HttpTransport {
   readonly url: string;
   readonly basePath: string;
   readonly defaultTimeout: number;
+  private readonly origin: string;
   private readonly pool: Pool;
+  /** The connection of `openStream` (made on first use). */
+  private streams: Client | undefined;
   private closed = false;
   // Built once, shared by every request (undici only reads them); `#` keeps the token out of
   // `util.inspect` and logs of this object.
@@ -104,6 +107,7 @@ export class HttpTransport {
       this.#bareHeaders = undefined;
       this.#jsonHeaders = JSON_HEADERS;
     }
+    this.origin = parsed.origin;
     this.pool = new Pool(parsed.origin, {
       connections: options.connections ?? 64,
       keepAliveTimeout: 4_000,
@@ -157,11 +161,38 @@ export class HttpTransport {
     throw errorFromWire(reply.status, reply.body, `${method} ${this.url}${path}`);
   }
 
-  /** Closes the pool's sockets; idempotent. */
+  /**
+   * Opens a GET whose body arrives over time (a gateway's `/events`), with the client's token. It
+   * gets a connection of its own rather than one of the pool's: it holds it for as long as it
+   * lives (with `connections: 1`, calls would wait behind it forever), and `close()` ends it
+   * rather than wait for a stream that never ends by itself.
+   */
+  async openStream(
+    path: string,
+    options: { signal: AbortSignal; headers?: Record<string, string>; bodyTimeout?: number },
+  ): Promise<Dispatcher.ResponseData> {
+    if (this.closed) throw new ServiceUnavailableError(`Client for ${this.url} is closed`);
+    const { signal, bodyTimeout } = options;
+    const headers = mergeHeaders(this.#bareHeaders, options.headers ?? {});
+    try {
+      this.streams ??= new Client(this.origin, { keepAliveTimeout: 1_000 });
+      return await this.streams.request({
+        method: "GET",
+        path: this.basePath + path,
+        headers,
+        signal,
+        bodyTimeout,
+      });
+    } catch (error) {
+      throw this.mapError(error, `GET ${this.url}${path}`, this.defaultTimeout);
+    }
+  }
+
+  /** Closes the pool's sockets (and ends an open stream); idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.close();
+    await Promise.all([this.pool.close(), this.streams?.destroy()]);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -37,6 +37,9 @@ export const RESERVED_APP_NAMES: ReadonlySet<string> = new Set([
   "className",
   "pidFile",
   "shutdown",
+  "on",
+  "off",
+  "changes",
   // gateway routes
   "register_app",
   "unregister_app",

@@ -7,6 +7,7 @@ import type { Task, TaskRecord } from "../../src/contract/task.js";
 import type { AppClient } from "../../src/gateway/app-client.js";
 import { Gateway } from "../../src/gateway/gateway.js";
 import type { GatewayOptions } from "../../src/gateway/gateway.js";
+import type { ConnectOptions } from "../../src/service/service.js";
 import type { GatewayClient } from "../../src/gateway/gateway-client.js";
 import { EchoService } from "../../src/samples/echo-service.js";
 import type { Service } from "../../src/service/service.js";
@@ -36,8 +37,8 @@ export interface GatewayStack<TApps extends Apps = Record<never, never>> extends
   gw: GatewayWith<TApps>;
   /** `METHOD url` of every request fastify routed on the gateway. */
   requests: string[];
-  /** Connects another client, closed with the stack. */
-  connect(): Promise<GatewayWith<TApps>>;
+  /** Connects another client (`{ subscribe: false }`: pull only), closed with the stack. */
+  connect(options?: ConnectOptions): Promise<GatewayWith<TApps>>;
 }
 
 /** Records `METHOD url` of every request fastify routes on `service`; call before serving. */
@@ -65,8 +66,8 @@ export async function startGatewayStack<TApps extends Apps = Record<never, never
   const requests = recordRequests(service);
   const gateway = await serveOn(service);
   const clients: GatewayClient[] = [];
-  const connect = async (): Promise<GatewayWith<TApps>> => {
-    const client = await Gateway.connect(gateway.url);
+  const connect = async (options?: ConnectOptions): Promise<GatewayWith<TApps>> => {
+    const client = await Gateway.connect(gateway.url, options);
     clients.push(client);
     return client as GatewayWith<TApps>;
   };

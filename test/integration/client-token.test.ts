@@ -157,6 +157,7 @@ describe("client tokens", () => {
     expect(paths).toEqual([
       "/status Bearer t1",
       "/status Bearer t2",
+      "/events Bearer t2", // the change stream (404 here: the client then pulls)
       "/list_apps Bearer t2",
       "/list_apps_with_schemas Bearer t2",
       "/echoer/echo Bearer t2",

@@ -28,7 +28,9 @@ describe("every gateway client sees every registered app", () => {
   it("seed scenario 2: a client connected before the registration refreshes once, then calls", async () => {
     await using stack = await startGatewayStack<{ echoer: EchoTasks }>();
     await using echo = await startRecordedEcho();
-    const gw2 = await stack.connect();
+    // The pull fallback: a subscribed client has the app pushed before it calls
+    // (gateway-client-push.test.ts).
+    const gw2 = await stack.connect({ subscribe: false });
     await using echoClient = await EchoService.connect(echo.url);
     await stack.gw.registerApp("echoer", echo.url, echoClient);
 

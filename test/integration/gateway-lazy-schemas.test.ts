@@ -31,7 +31,8 @@ describe("lazy app schemas", () => {
     await stack.gw.registerApp("one", echo.url);
     await stack.gw.registerApp("two", echo.url);
     const seen = stack.requests.length;
-    const late = await stack.connect();
+    // Pull only: a subscribed client also opens GET /events (gateway-client-push.test.ts).
+    const late = await stack.connect({ subscribe: false });
     expect(stack.requests.slice(seen)).toEqual(["POST /status", "POST /list_apps"]);
     expect(await late.one.echo({ message: "a" })).toEqual({ echoed: "a" });
     expect(await late.one.echo({ message: "b" })).toEqual({ echoed: "b" });
