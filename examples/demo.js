@@ -9,6 +9,17 @@ const step = (text) => console.log(`[${String(Date.now() - started).padStart(5)}
 const launched = [];
 const connected = [];
 
+/** Resolves with the next change of `type` for `name` that the client `gw` is told of. */
+function nextChange(gw, type, name) {
+  return new Promise((resolve) => {
+    const off = gw.on("change", (change) => {
+      if (change.type !== type || change.name !== name) return;
+      off();
+      resolve(change);
+    });
+  });
+}
+
 async function main() {
   step("Launching EchoService in its own process...");
   const echo = await EchoService.launch();
@@ -43,9 +54,14 @@ async function main() {
   );
   const late = await EchoService.launch();
   launched.push(late);
+  const told = nextChange(gw2, "app_registered", "late");
   const info = await gw1.registerApp("late", late.url);
   step(`  the gateway discovered its endpoints itself: ${Object.keys(info.endpoints).join(", ")}`);
-  step("  gw2 has never heard of 'late': its first call refreshes once, then calls");
+  // gw2 follows the gateway's /events stream: it learns of 'late' (with its schemas) by push.
+  const change = await told;
+  step(`  gw2 was told by push (revision ${change.revision}), with no call of its own`);
+  const known = (await gw2.registeredApps()).map((app) => app.name);
+  step(`  gw2.registeredApps() -> ${JSON.stringify(known)}`);
   step(
     `  gw2.late.echo(...) -> ${JSON.stringify(await gw2.late.echo({ message: "still works" }))}`,
   );
@@ -63,7 +79,10 @@ async function main() {
   );
 
   step("Unregistering 'late' through gw1: it disappears for gw2 as well");
+  const removal = nextChange(gw2, "app_unregistered", "late");
   await gw1.unregisterApp("late");
+  await removal;
+  step("  gw2.on('change') saw app_unregistered for 'late'");
   await expectError(() => gw2.late.echo({ message: "gone?" }), "  gw2.late.echo(...)");
   step(`  gw2.listApps() -> ${JSON.stringify(await gw2.listApps())}`);
 
