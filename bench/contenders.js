@@ -1,25 +1,21 @@
 // Contender definitions for bench/run.js. Each has a name (for --only), a label, the request path
 // that reaches the backend's POST /echo through it, optional `headers` the load generator sends,
 // an optional availability check, and start(ctx) -> { url, pids, backendPids? } which starts its
-// own processes via ctx.startServer (READY handshake). `pids`: the proxy's processes (their
-// descendants count too), whose CPU time per request is reported; `backendPids` replaces the
-// shared HTTP backend when the contender brings its own (moleculer-web's echo node).
+// own processes via ctx.startServer (READY handshake) and may use ctx.shared (bench/lib/shared.js:
+// the run's redis-server and temp folder). `pids`: the proxy's processes (their descendants
+// count too), whose CPU time per request is reported; `backendPids` replaces the shared HTTP
+// backend when the contender brings its own (moleculer-web's echo node); `storePids`: a store
+// process (redis-server) whose CPU time per request is reported on its own.
 import { spawnSync } from "node:child_process";
-import net from "node:net";
 import { fileURLToPath } from "node:url";
-import portico, { secured as porticoSecured } from "./contenders/portico-gateway.js";
+import portico, {
+  redis as porticoRedis,
+  secured as porticoSecured,
+  sqlite as porticoSqlite,
+} from "./contenders/portico-gateway.js";
+import { freePort } from "./lib/shared.js";
 
 const server = (file) => fileURLToPath(new URL(`./servers/${file}`, import.meta.url));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A contender that is one proxy process in front of the shared backend. */
 function proxy(name, label, file) {
@@ -44,6 +40,8 @@ export const CONTENDERS = [
   },
   portico,
   porticoSecured,
+  porticoSqlite,
+  porticoRedis,
   proxy("fastify-proxy", "@fastify/http-proxy", "fastify-proxy.js"),
   proxy("undici-proxy", "node:http + undici Pool", "undici-proxy.js"),
   {
@@ -70,9 +68,17 @@ export const CONTENDERS = [
   },
 ];
 
-/** Resolve `--only a,b` (names or aliases) to contender definitions, in canonical order. */
-export function selectContenders(only) {
-  if (!only) return CONTENDERS;
+/** The contenders `--skip-registries` leaves out (unless named with --only). */
+export const REGISTRY_CONTENDERS = ["portico-sqlite", "portico-redis"];
+
+/**
+ * Resolve `--only a,b` (names or aliases) to contender definitions, in canonical order; without
+ * it every contender, less the registry ones when `skipRegistries`.
+ */
+export function selectContenders(only, skipRegistries = false) {
+  if (!only) {
+    return CONTENDERS.filter((c) => !skipRegistries || !REGISTRY_CONTENDERS.includes(c.name));
+  }
   const wanted = only
     .split(",")
     .map((s) => s.trim())

@@ -1,18 +1,21 @@
 // Benchmark harness entry (npm run bench): starts the echo backend and every contender as its own
 // process on loopback, warms them up, runs them interleaved (A, B, C, C, B, A, ...) for N rounds
 // at 1 and 32 connections with the load generator in its own process, prints medians with
-// ratios and each proxy's CPU time per request (bench/lib/cpu.js), and writes
-// bench/results/latest.json. See bench/lib/options.js for the flags.
+// ratios and each proxy's CPU time per request (bench/lib/cpu.js), then the figures beyond
+// throughput (client, discovery, launch, and the change-feed figures: propagation, fan-out,
+// workers), and writes bench/results/latest.json. See bench/lib/options.js for the flags.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { nginxVersion, selectContenders } from "./contenders.js";
 import { CPU_SOURCE, cpuMeter } from "./lib/cpu.js";
+import { feedEstimate, feedFigures } from "./lib/feed-figures.js";
 import { clientFigures, discoveryFigures, launchFigures } from "./lib/figures.js";
 import { chooseLoadTool, measure } from "./lib/load.js";
 import { USAGE, parseOptions } from "./lib/options.js";
 import { installCleanup, pinCpus, startServer, stopAll } from "./lib/procs.js";
 import * as report from "./lib/report.js";
 import { BACKEND, BODY, clientEndpoint, startContenders, verify } from "./lib/setup.js";
+import { createShared } from "./lib/shared.js";
 
 const log = (line) => process.stdout.write(`${line}\n`);
 const firstLines = (err, n) =>
@@ -105,9 +108,9 @@ async function extraFigures(opts, load) {
   return { discovery, launch };
 }
 
-async function main(opts) {
+async function main(opts, shared) {
   const started = new Date();
-  const selected = selectContenders(opts.only);
+  const selected = selectContenders(opts.only, opts.skipRegistries);
   const perRound = opts.connections.reduce(
     (sum, c) => sum + (c === 1 ? opts.durationC1 : opts.duration) + 0.4,
     0,
@@ -124,7 +127,8 @@ async function main(opts) {
       selected.length * (perContender + 1) +
       (opts.rounds + 1) * 4 +
       discoveryEstimate +
-      opts.launchRuns * 0.6,
+      opts.launchRuns * 0.6 +
+      feedEstimate(opts),
   );
   installCleanup((estimate * 2 + 60) * 1000);
   const pinning = pinCpus(opts.pin, opts.pinExplicit);
@@ -134,7 +138,7 @@ async function main(opts) {
 
   const backend = await startServer("backend", BACKEND, ["--impl", opts.backend]);
   await verify(`${backend.url}/echo`);
-  const { contenders, targets: live } = await startContenders(selected, backend, opts, log);
+  const { contenders, targets: live } = await startContenders(selected, backend, opts, log, shared);
   const rounds = await runRounds(live, load, opts);
 
   const endpoint = await clientEndpoint(backend.url, opts, log);
@@ -150,10 +154,12 @@ async function main(opts) {
   });
   client.backend_impl = endpoint.impl;
   const scenarios = report.summarise(rounds);
-  const ratios = report.ratios(scenarios);
+  const ratios = report.ratios(scenarios, rounds);
   const cpu = report.cpuFigures(scenarios, CPU_SOURCE);
   const { discovery, launch } = await extraFigures(opts, load);
-  const targets = report.targets({ scenarios, client, discovery, launch });
+  const feed = await feedFigures({ opts, load, shared, log });
+  const { propagation, fanout, workers } = feed;
+  const targets = report.targets({ scenarios, ratios, client, discovery, launch, feed });
   report.printReport({
     scenarios,
     ratios,
@@ -161,6 +167,7 @@ async function main(opts) {
     cpu,
     discovery,
     launch,
+    feed,
     targets,
     connections: opts.connections,
     log,
@@ -183,6 +190,10 @@ async function main(opts) {
       backend_impl: opts.backend,
       discovery: opts.discovery,
       launch_runs: opts.launchRuns,
+      skip_registries: opts.skipRegistries,
+      propagation: opts.propagation,
+      fanout: opts.fanout,
+      workers: opts.workers,
     },
     load_generator: load.version ? `${load.tool} ${load.version}` : load.tool,
     latency_source: load.latency_source,
@@ -197,6 +208,9 @@ async function main(opts) {
     client,
     discovery,
     launch,
+    propagation,
+    fanout,
+    workers,
     targets,
   };
   mkdirSync(dirname(opts.out), { recursive: true });
@@ -215,7 +229,9 @@ if (opts.help) {
   log(USAGE);
   process.exit(0);
 }
-main(opts)
+const shared = createShared();
+main(opts, shared)
+  .finally(() => shared.close())
   .then(() => stopAll())
   .then(() => process.exit(0))
   .catch(async (err) => {

@@ -4,8 +4,13 @@
 // `portico-secured` is the same process with adminToken and callToken set (Host checks are
 // always on for a loopback bind): the load generator sends `headers` (the caller token), and
 // start() fails unless the gateway refuses calls without it (bench/lib/secured.js).
+// `portico-sqlite` and `portico-redis` are the same process with its registry in a SQLite file
+// (this run's temp folder) or in the run's redis-server (bench/lib/shared.js): forwarding reads
+// only the in-memory route table, so they must match `portico`; redis-server's CPU time per
+// request is reported as the store's (it should be ~0: the hot path never touches the store).
 import { fileURLToPath } from "node:url";
 import { stopChild } from "../lib/procs.js";
+import { NO_REDIS, hasRedisServer } from "../lib/shared.js";
 import { BODY } from "../lib/setup.js";
 import { callerHeaders, checkSecured, newTokens, securedEnv } from "../lib/secured.js";
 
@@ -50,5 +55,35 @@ export const secured = {
       throw err;
     }
     return { url: server.url, pids: [server.child.pid] };
+  },
+};
+
+export const sqlite = {
+  name: "portico-sqlite",
+  label: "Portico gateway, SQLite registry (temp file)",
+  path: PATH,
+  note: "registry sqlite:///<temp>/contender.db; forwarding reads the in-memory table only",
+  /** @param {{ backendUrl: string, startServer: Function, shared: object }} ctx */
+  async start({ backendUrl, startServer, shared }) {
+    const args = ["--backend", backendUrl, "--registry", shared.sqliteUrl("contender")];
+    const server = await startServer("portico gateway (sqlite)", SCRIPT, args);
+    return { url: server.url, pids: [server.child.pid] };
+  },
+};
+
+export const redis = {
+  name: "portico-redis",
+  label: "Portico gateway, Redis registry",
+  path: PATH,
+  note:
+    "registry redis://127.0.0.1:<port>/0 on a redis-server the harness starts " +
+    '(--save "" --appendonly no); store CPU = that redis-server',
+  available: () => (hasRedisServer() ? null : NO_REDIS),
+  /** @param {{ backendUrl: string, startServer: Function, shared: object }} ctx */
+  async start({ backendUrl, startServer, shared }) {
+    const store = await shared.redis();
+    const args = ["--backend", backendUrl, "--registry", store.url(0)];
+    const server = await startServer("portico gateway (redis)", SCRIPT, args);
+    return { url: server.url, pids: [server.child.pid], storePids: [store.pid] };
   },
 };

@@ -94,15 +94,21 @@ const perRequest = (after, before, requests) =>
     : Math.round(((after - before) / 1e3 / requests) * 1000) / 1000;
 
 /**
- * Start a CPU meter on a contender's processes ({ pids, backendPids }); the returned function,
- * called with the requests the round served, gives { proxy_us_per_req, backend_us_per_req }
- * (microseconds of CPU per request; null for a contender without proxy process, or off Linux).
+ * Start a CPU meter on a contender's processes ({ pids, backendPids, storePids? }); the returned
+ * function, called with the requests the round served, gives { proxy_us_per_req,
+ * backend_us_per_req } (microseconds of CPU per request; null for a contender without proxy
+ * process, or off Linux), and `store_us_per_req` when the contender has a store process.
  */
-export function cpuMeter({ pids, backendPids }) {
+export function cpuMeter({ pids, backendPids, storePids = [] }) {
   const proxy = cpuNs(pids);
   const backend = cpuNs(backendPids);
-  return (requests) => ({
-    proxy_us_per_req: perRequest(cpuNs(pids), proxy, requests),
-    backend_us_per_req: perRequest(cpuNs(backendPids), backend, requests),
-  });
+  const store = storePids.length > 0 ? cpuNs(storePids) : null;
+  return (requests) => {
+    const out = {
+      proxy_us_per_req: perRequest(cpuNs(pids), proxy, requests),
+      backend_us_per_req: perRequest(cpuNs(backendPids), backend, requests),
+    };
+    if (storePids.length > 0) out.store_us_per_req = perRequest(cpuNs(storePids), store, requests);
+    return out;
+  };
 }

@@ -4,11 +4,12 @@ import { parseArgs } from "node:util";
 
 export const USAGE = `usage: node bench/run.js [options]   (npm run bench -- [options])
   --quick              short run: 3 rounds of 2 s (1 s at 1 connection), 1 s warm-up;
-                       discovery with 1 and 1,000 apps, 2 rounds of 1 s; 5 launches
-                       (under 2 minutes)
+                       discovery with 1 and 1,000 apps, 2 rounds of 1 s; 5 launches;
+                       propagation 100 trials; fan-out 5 repetitions; workers 2 rounds
+                       of 2 s (3 to 4 minutes)
   --only a,b           contenders to run (default all): direct, portico, portico-secured,
-                       fastify-proxy, undici-proxy, moleculer-web, nginx; a selected one
-                       that fails aborts
+                       portico-sqlite, portico-redis, fastify-proxy, undici-proxy,
+                       moleculer-web, nginx; a selected one that fails aborts
   --rounds N           interleaved rounds (default 3)
   --duration S         seconds per measurement (default 10, quick 2)
   --warmup S           warm-up seconds per contender (default 5, quick 1)
@@ -19,13 +20,21 @@ export const USAGE = `usage: node bench/run.js [options]   (npm run bench -- [op
   --apps 1,100,1000    app counts of the discovery figures (default 1,100,1000; quick 1,1000)
   --skip-discovery     no discovery figures (registering 1,000 apps, list, connect, forwarding)
   --skip-launch        no EchoService.launch() figure
+  --skip-registries    leave out portico-sqlite and portico-redis (unless named in --only)
+  --skip-propagation   no propagation figure (register on replica A -> seen by B's subscriber)
+  --skip-fanout        no fan-out figure (N /events subscribers, one registration)
+  --skip-workers       no workers figure (gateway with 2 workers vs 1, unpinned)
+  --trials N           propagation trials per registry (default 300, quick 100; at least 100)
+  --subscribers N      fan-out subscribers (default 1000)
   --out FILE           results file (default bench/results/latest.json)`;
 
 export function parseOptions(argv = process.argv.slice(2)) {
   const strings = ["only", "rounds", "duration", "warmup", "load", "backend", "wrk-threads"];
-  strings.push("pin", "out", "apps");
+  strings.push("pin", "out", "apps", "trials", "subscribers");
   const options = Object.fromEntries(strings.map((n) => [n, { type: "string" }]));
-  for (const flag of ["quick", "help", "skip-discovery", "skip-launch"]) {
+  const switches = ["quick", "help", "skip-discovery", "skip-launch", "skip-registries"];
+  switches.push("skip-propagation", "skip-fanout", "skip-workers");
+  for (const flag of switches) {
     options[flag] = { type: "boolean" };
   }
   const { values: a } = parseArgs({ args: argv, options, strict: true });
@@ -75,6 +84,22 @@ export function parseOptions(argv = process.argv.slice(2)) {
           concurrency: 16,
         },
     launchRuns: a["skip-launch"] ? 0 : quick ? 5 : 10,
+    skipRegistries: Boolean(a["skip-registries"]),
+    // Change-feed figures (issue 7): null when skipped.
+    propagation: a["skip-propagation"]
+      ? null
+      : { trials: int("trials", quick ? 100 : 300, 100), warmup: 5 },
+    fanout: a["skip-fanout"]
+      ? null
+      : { subscribers: int("subscribers", 1000, 1), reps: quick ? 5 : 20, warmup: 2 },
+    workers: a["skip-workers"]
+      ? null
+      : {
+          rounds: quick && a.rounds === undefined ? 2 : rounds,
+          duration,
+          // Each worker warms up on its share of the traffic: 2 s at least.
+          warmup: Math.max(2, warmup),
+        },
     out: a.out ?? fileURLToPath(new URL("../results/latest.json", import.meta.url)),
   };
 }

@@ -4,7 +4,12 @@
 //   import { Gateway } from "portico";          // after `npm run build`
 //   import { EchoService } from "portico/samples";
 //   new EchoService().serve({ host, port }) -> Promise<{ url, close() }>   POST /echo {message} -> {echoed}
-//   new Gateway({ adminToken?, callToken? }).serve({ host, port }) -> Promise<{ url, close() }>
+//   new Gateway({ adminToken?, callToken?, registry? }).serve({ host, port }) -> Promise<{ url, close() }>
+//     registry: "memory://" | "sqlite:///abs/file.db" | "redis://127.0.0.1:PORT/DB"
+//   Gateway.launch({ numWorkers, registry, pidDir }) -> gateway client once Available (every
+//     worker listening); client.url, client.shutdown()
+//   GET {gatewayUrl}/events: server-sent events (app_registered ... with the Change as JSON data)
+//   Gateway.connect(url).on("change", fn): push (when the client has it) with the same Changes
 //   POST {gatewayUrl}/register_app {"name","url"} (+ `Authorization: Bearer <adminToken>`);
 //   forwarded: POST {gatewayUrl}/<name>/<path> (+ `Authorization: Bearer <callToken>`)
 //   EchoService.connect(url) -> typed client, client.echo({ message, delay }) -> { echoed }
@@ -45,22 +50,48 @@ export async function serveEcho(host, port) {
  * `security` ({ adminToken, callToken }) goes to the Gateway's options; registering then sends
  * the admin token.
  */
-export async function serveGateway(host, port, name, backendUrl, security = {}) {
+export async function serveGateway(host, port, name, backendUrl, security = {}, registry) {
   const { Gateway } = await loadPortico();
-  const gateway = await new Gateway({ ...security }).serve({ host, port });
+  // Always explicit: a $PORTICO_REGISTRY in the harness's environment must not change a contender.
+  const options = { ...security, registry: registry ?? "memory://" };
+  const gateway = await new Gateway(options).serve({ host, port });
   if (!backendUrl) return gateway;
-  const headers = { "content-type": "application/json" };
-  if (security.adminToken) headers.authorization = `Bearer ${security.adminToken}`;
-  const res = await fetch(`${gateway.url}/register_app`, {
-    method: "POST",
-    headers,
-    body: JSON.stringify({ name, url: backendUrl }),
-  });
-  if (!res.ok) {
+  try {
+    await registerOver(gateway.url, name, backendUrl, security.adminToken);
+  } catch (err) {
     await gateway.close();
-    throw new Error(`register_app answered ${res.status}: ${await res.text()}`);
+    throw err;
   }
   return gateway;
+}
+
+/** POST register_app {name, url} to a gateway (with the admin token when given). */
+export async function registerOver(gatewayUrl, name, appUrl, adminToken) {
+  const headers = { "content-type": "application/json" };
+  if (adminToken) headers.authorization = `Bearer ${adminToken}`;
+  const res = await fetch(`${gatewayUrl}/register_app`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ name, url: appUrl }),
+  });
+  if (!res.ok) throw new Error(`register_app answered ${res.status}: ${await res.text()}`);
+  return res.json();
+}
+
+/**
+ * Gateway.launch({ numWorkers, registry, pidDir }): a gateway in its own process (workers through
+ * node:cluster); resolves to { url, shutdown() } once every worker listens.
+ */
+export async function launchGateway({ numWorkers, registry, pidDir }) {
+  const { Gateway } = await loadPortico();
+  const client = await Gateway.launch({ numWorkers, registry, pidDir, timeout: 60_000 });
+  return {
+    url: client.url,
+    shutdown: async () => {
+      await client.shutdown();
+      await client.close?.();
+    },
+  };
 }
 
 /** A typed echo client bound to `url`: resolves to { call(body), close() }. */
@@ -82,14 +113,23 @@ export async function typedEchoClient(url) {
  * A gateway client connected to `url` (Gateway.connect, which loads the gateway's apps): resolves
  * to { registerApp(name, url), unregisterApp(name), echo(app, input), close() }.
  */
-export async function gatewayClient(url) {
+export async function gatewayClient(url, options = {}) {
   const { Gateway } = await loadPortico();
-  const client = await Gateway.connect(url, { timeout: 30_000 });
+  const client = await Gateway.connect(url, { timeout: 30_000, ...options });
   return {
     registerApp: (name, appUrl) => client.registerApp(name, appUrl),
     unregisterApp: (name) => client.unregisterApp(name),
     echo: (app, input) => client.app(app).echo(input),
     close: () => client.close(),
+    /**
+     * `client.on("change", fn)` when this client has push (a member `on`: `client.<name>` is
+     * otherwise an app proxy, hence the `in`); else false and `fn` is never called.
+     */
+    onChange(fn) {
+      if (!("on" in client) || typeof client.on !== "function") return false;
+      client.on("change", fn);
+      return true;
+    },
   };
 }
 

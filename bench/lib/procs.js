@@ -6,6 +6,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 const children = new Set();
 let stopping = false;
+/** The affinity list this process had before pinCpus() narrowed it (null: never pinned). */
+let originalCpus = null;
 
 function refuseWhenStopping(what) {
   if (stopping) throw new Error(`not starting ${what}: the harness is stopping`);
@@ -95,6 +97,17 @@ export async function stopChild(child, graceMs = 2500) {
   children.delete(child);
 }
 
+/**
+ * Track a child started elsewhere (redis-server) so that stopAll() and the exit handler stop it
+ * too; it leaves the set when it exits.
+ */
+export function adopt(child) {
+  refuseWhenStopping("a child process");
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
+
 /** Stop every child still running. */
 export async function stopAll() {
   stopping = true;
@@ -129,6 +142,7 @@ export function installCleanup(deadlineMs) {
  */
 export function pinCpus(cpus, explicit) {
   if (cpus === "none") return "none (OS scheduling)";
+  originalCpus ??= affinityList();
   const res = spawnSync("taskset", ["-a", "-p", "-c", cpus, String(process.pid)], {
     encoding: "utf8",
     timeout: 5000,
@@ -139,4 +153,31 @@ export function pinCpus(cpus, explicit) {
     return `none (taskset unavailable: ${why})`;
   }
   return `all benchmark processes on CPU ${cpus} (taskset)`;
+}
+
+/** This process's CPU affinity list ("0,1", "0-3"), or null when taskset cannot tell. */
+function affinityList() {
+  const res = spawnSync("taskset", ["-c", "-p", String(process.pid)], {
+    encoding: "utf8",
+    timeout: 5000,
+  });
+  if (res.error || res.status !== 0) return null;
+  return /list:\s*(\S+)/.exec(res.stdout)?.[1] ?? null;
+}
+
+/**
+ * Give this process (all its threads) back the CPUs it had before pinCpus(), so that children
+ * spawned from now on are scheduled by the OS on every CPU; pinCpus(cpus) narrows it again.
+ * Returns a description for the results.
+ */
+export function unpinCpus() {
+  if (originalCpus === null) return "none (OS scheduling: never pinned)";
+  const res = spawnSync("taskset", ["-a", "-p", "-c", originalCpus, String(process.pid)], {
+    encoding: "utf8",
+    timeout: 5000,
+  });
+  if (res.error || res.status !== 0) {
+    throw new Error(`cannot unpin: ${res.error?.message ?? res.stderr.trim()}`);
+  }
+  return `none: OS scheduling on CPUs ${originalCpus}`;
 }

@@ -31,9 +31,10 @@ export async function verify(url, extra = {}) {
 /**
  * Start and verify each contender; failures become error rows unless selected with --only.
  * Resolves to { contenders (for the results), urls, targets: { [name]: { url, headers, pids,
- * backendPids } } } where `backend` ({ child }) is the shared backend process.
+ * backendPids, storePids } } } where `backend` ({ child }) is the shared backend process and
+ * `shared` the run's shared resources (bench/lib/shared.js).
  */
-export async function startContenders(selected, backend, opts, log) {
+export async function startContenders(selected, backend, opts, log, shared) {
   const backendUrl = backend.url;
   const contenders = {};
   const urls = {};
@@ -46,7 +47,7 @@ export async function startContenders(selected, backend, opts, log) {
       continue;
     }
     try {
-      const started = await c.start({ backendUrl, startServer });
+      const started = await c.start({ backendUrl, startServer, shared });
       const url = `${started.url}${c.path}`;
       await verify(url, c.headers);
       urls[c.name] = url;
@@ -55,6 +56,7 @@ export async function startContenders(selected, backend, opts, log) {
         headers: c.headers ?? {},
         pids: started.pids ?? [],
         backendPids: started.backendPids ?? [backend.child.pid],
+        storePids: started.storePids ?? [],
       };
       contenders[c.name] = { label: c.label, status: "ok", url, note: c.note };
       // Header names only: values may be tokens.

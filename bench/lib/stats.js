@@ -39,3 +39,13 @@ export function table(rows) {
   for (const r of rows.slice(1)) out.push(line(r).join("  "));
   return out.join("\n");
 }
+
+/** The p-th percentile (0-100, nearest rank) of the finite numbers in `values`, or null. */
+export function percentile(values, p) {
+  const xs = values
+    .filter((v) => typeof v === "number" && Number.isFinite(v))
+    .sort((a, b) => a - b);
+  if (xs.length === 0) return null;
+  const rank = Math.ceil((p / 100) * xs.length);
+  return xs[Math.min(xs.length, Math.max(1, rank)) - 1];
+}
