@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerAppCommands } from "./commands/apps.js";
 import { registerCall } from "./commands/call.js";
+import { registerEvents } from "./commands/events.js";
 import { registerGateway } from "./commands/gateway.js";
 import { registerServe } from "./commands/serve.js";
 import { processIo } from "./io.js";
@@ -45,6 +46,7 @@ export function createProgram(io: CliIo = processIo()): Command {
   registerServe(program, io);
   registerGateway(program, io);
   registerAppCommands(program, io);
+  registerEvents(program, io);
   registerCall(program, io);
   return program;
 }

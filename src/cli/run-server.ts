@@ -42,8 +42,14 @@ export async function serveInProcess(
   await served.close();
 }
 
-/** What the workers are given: tokens (through their environment) and JSON service options. */
-export type WorkerOptions = Pick<LaunchOptions, "adminToken" | "callToken" | "serviceOptions">;
+/**
+ * What the workers are given: tokens and a gateway's registry URL (through their environment)
+ * and JSON service options.
+ */
+export type WorkerOptions = Pick<
+  LaunchOptions,
+  "adminToken" | "callToken" | "registry" | "serviceOptions"
+>;
 
 /**
  * Launches `target` as a process group of `workers` processes (output shown here), prints

@@ -32,8 +32,17 @@ export interface LaunchOptions {
   port?: number;
   /** Milliseconds to wait for Available (30 s). */
   timeout?: number;
-  /** Worker processes sharing the port through node:cluster (1). */
+  /**
+   * Worker processes sharing the port through node:cluster (1). A Gateway takes several only
+   * with a shared registry (`sqlite:` or `redis://`), which every worker opens on its own.
+   */
   numWorkers?: number;
+  /**
+   * A Gateway's registry URL (`sqlite:///abs/path.db`, `redis://host:port/db`; default
+   * `serviceOptions.registry`, then `$PORTICO_REGISTRY`, then `memory://`). It reaches the child
+   * as `$PORTICO_REGISTRY`, never on its command line: a Redis URL may carry a password.
+   */
+  registry?: string;
   /** Extra environment variables for the child. */
   env?: Record<string, string>;
   /**
@@ -85,14 +94,11 @@ export async function launchService(
   if (!Number.isInteger(numWorkers) || numWorkers < 1 || numWorkers > 64) {
     throw new InvalidOptionsError(`numWorkers must be an integer from 1 to 64, not ${numWorkers}`);
   }
-  if (cls.isGateway && numWorkers > 1) {
-    // Each worker would hold its own in-memory registry: apps would come and go between calls.
-    throw new InvalidOptionsError(
-      `${cls.name} is a Gateway: with the in-memory registry it runs in one process (numWorkers 1)`,
-    );
-  }
   const module = resolveModule(cls, options.module);
   const { env, serviceOptions } = childEnvironment(options);
+  if (cls.isGateway && numWorkers > 1) {
+    refuseUnsharedRegistry(cls.name, numWorkers, env.PORTICO_REGISTRY);
+  }
   const listenAt = resolveListenAddress(options);
   const port = listenAt.port === 0 ? await findFreePort(listenAt.host) : listenAt.port;
   const url = `http://${listenAt.host.includes(":") ? `[${listenAt.host}]` : listenAt.host}:${port}`;
@@ -138,8 +144,10 @@ function childEnvironment(options: LaunchOptions): {
   env: NodeJS.ProcessEnv;
   serviceOptions: Record<string, unknown>;
 } {
-  const { adminToken, callToken, ...serviceOptions } = options.serviceOptions ?? {};
+  const { adminToken, callToken, registry, ...serviceOptions } = options.serviceOptions ?? {};
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+  const registryUrl = checkedRegistryUrl(options.registry ?? registry);
+  if (registryUrl !== undefined) env.PORTICO_REGISTRY = registryUrl;
   const tokens = {
     PORTICO_ADMIN_TOKEN: options.adminToken ?? adminToken,
     PORTICO_CALL_TOKEN: options.callToken ?? callToken,
@@ -150,6 +158,32 @@ function childEnvironment(options: LaunchOptions): {
     env[name] = token;
   }
   return { env, serviceOptions };
+}
+
+/** The registry option of a launch: a URL (a Registry instance cannot cross into a process). */
+function checkedRegistryUrl(registry: unknown): string | undefined {
+  if (registry === undefined || (typeof registry === "string" && registry !== "")) return registry;
+  throw new InvalidOptionsError(
+    "A launched gateway's registry must be a URL (sqlite:..., redis://...): a Registry instance cannot cross into another process",
+  );
+}
+
+/**
+ * A gateway with several workers needs a registry they share: with `memory://` (or a private
+ * `sqlite::memory:`) each worker would hold its own apps, and an app registered through one
+ * worker would come and go between calls as the primary hands connections to the others.
+ */
+function refuseUnsharedRegistry(
+  name: string,
+  numWorkers: number,
+  registry: string | undefined,
+): void {
+  const url = registry === undefined || registry === "" ? "memory://" : registry;
+  if (!/^memory:/i.test(url) && !/^sqlite::memory:$/i.test(url)) return;
+  throw new InvalidOptionsError(
+    `${name} is a Gateway: with several workers it needs a registry they share (sqlite:<file> or redis://host:port/db), not ${url}: each worker would hold its own in-memory registry and see only the apps registered through it`,
+    { data: { numWorkers, registry: url } },
+  );
 }
 
 function resolveModule(cls: ServiceClass, module: string | URL | undefined): string {

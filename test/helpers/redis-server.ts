@@ -1,6 +1,6 @@
 /**
  * A real `redis-server` for tests: a child process on a free loopback port, with no persistence
- * (`--save "" --appendonly no`), ready once it answers PING, killed on dispose. Tests that need it
+ * (`--save "" --appendonly no`) unless asked for, ready once it answers PING, killed on dispose. Tests that need it
  * skip when `redis-server` is not installed, unless PORTICO_REQUIRE_REDIS is set (CI), where its
  * absence is a failure.
  */
@@ -36,7 +36,7 @@ export interface RedisServer extends AsyncDisposable {
   readonly url: string;
   /** Kills the server (SIGKILL: its data is gone) and waits until it has exited. */
   kill(): Promise<void>;
-  /** Starts it again on the same port, empty, and waits for PING. */
+  /** Starts it again on the same port (empty, unless persistent) and waits for PING. */
   restart(): Promise<void>;
   /** Freezes the server (SIGSTOP): connections stay open, nothing answers. */
   pause(): void;
@@ -44,20 +44,29 @@ export interface RedisServer extends AsyncDisposable {
   resume(): void;
 }
 
+/** Options of a test server. */
+export interface RedisServerOptions {
+  /**
+   * Keep the data in an append-only file in this folder (fsync on every write), so that a server
+   * killed and restarted finds it again. Default: no persistence.
+   */
+  persistDir?: string;
+}
+
 /** Starts `redis-server` on a free loopback port and waits until it answers PING. */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     try {
-      return await serverOn(port);
+      return await serverOn(port, options.persistDir);
     } catch (error) {
       if (attempt === 3) throw error; // The port was taken between the probe and the spawn.
     }
   }
 }
 
-async function serverOn(port: number): Promise<RedisServer> {
-  let child = await spawnReady(port);
+async function serverOn(port: number, persistDir?: string): Promise<RedisServer> {
+  let child = await spawnReady(port, persistDir);
   const kill = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, "exit");
@@ -70,7 +79,7 @@ async function serverOn(port: number): Promise<RedisServer> {
     kill,
     restart: async () => {
       await kill();
-      child = await spawnReady(port);
+      child = await spawnReady(port, persistDir);
     },
     pause: () => void child.kill("SIGSTOP"),
     resume: () => void child.kill("SIGCONT"),
@@ -78,8 +87,11 @@ async function serverOn(port: number): Promise<RedisServer> {
   };
 }
 
-async function spawnReady(port: number): Promise<ChildProcess> {
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+async function spawnReady(port: number, persistDir?: string): Promise<ChildProcess> {
+  const persistence = persistDir
+    ? ["--appendonly", "yes", "--appendfsync", "always", "--dir", persistDir]
+    : ["--appendonly", "no"];
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence];
   const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
   // A test process that dies without disposing must not leave the server running.
   const reap = (): void => void child.kill("SIGKILL");

@@ -1,14 +1,17 @@
 /**
  * The gateway's app registry from the command line: `apps`, `register` and `unregister`, each a
- * short-lived gateway client (`Gateway.connect`) closed before the command returns.
+ * short-lived gateway client (`Gateway.connect`) closed before the command returns. `apps --watch`
+ * keeps its client and reprints the list on every change the gateway's `/events` stream reports.
  */
 import type { Command } from "commander";
 import { EndpointNotFoundError, Gateway, PorticoError } from "../../index.js";
-import type { GatewayClient } from "../../index.js";
+import type { AppInfo, GatewayClient } from "../../index.js";
+import type { GatewayEvent } from "../event-stream.js";
 import { writeLine } from "../io.js";
 import type { CliIo } from "../io.js";
 import { addGatewayOptions, examples, parseHttpUrl } from "../options.js";
 import { checkTokens } from "../security-options.js";
+import { followUntilStopped } from "./events.js";
 
 interface GatewayCommandOptions {
   gateway: string;
@@ -23,15 +26,23 @@ export function registerAppCommands(program: Command, io: CliIo): void {
       .command("apps")
       .summary("list the apps registered with a gateway")
       .description("List the apps registered with a gateway: name, URL and endpoint names.")
-      .option("--json", "print JSON: [{ name, url, endpoints: [names] }]"),
+      .option("--json", "print JSON: [{ name, url, endpoints: [names] }]")
+      .option(
+        "--watch",
+        "print the list, then again on every change, until SIGINT (with --json: one array a line)",
+      ),
   )
-    .addHelpText("after", examples("portico apps --gateway http://127.0.0.1:8000 --json"))
-    .action(async (options: GatewayCommandOptions & { json?: boolean }) => {
+    .addHelpText(
+      "after",
+      examples(
+        "portico apps --gateway http://127.0.0.1:8000 --json",
+        "portico apps --gateway http://127.0.0.1:8000 --watch",
+      ),
+    )
+    .action(async (options: AppsCommandOptions) => {
+      if (options.watch) return watchApps(io, options);
       const apps = await withGateway(options, (gw) => gw.registeredApps());
-      const rows = apps.map((app) => ({ ...app, endpoints: Object.keys(app.endpoints) }));
-      if (options.json) writeLine(io.stdout, JSON.stringify(rows, null, 2));
-      else if (rows.length === 0) writeLine(io.stdout, "No apps registered.");
-      else writeLine(io.stdout, formatTable(rows));
+      printApps(io, apps, { json: options.json === true });
     });
 
   addGatewayOptions(
@@ -75,15 +86,67 @@ export function registerAppCommands(program: Command, io: CliIo): void {
     });
 }
 
+interface AppsCommandOptions extends GatewayCommandOptions {
+  json?: boolean;
+  watch?: boolean;
+}
+
+/**
+ * Prints the apps once the event stream is live, then again after every change (several changes
+ * that arrive during one listing are shown by the next), until a stop request.
+ */
+async function watchApps(io: CliIo, options: AppsCommandOptions): Promise<void> {
+  await withGateway(options, async (gw) => {
+    let revision: number | undefined;
+    let wanted = false;
+    let printing: Promise<void> | undefined;
+    const print = async (): Promise<void> => {
+      while (wanted) {
+        wanted = false;
+        const seen = revision;
+        try {
+          const apps = await gw.registeredApps();
+          if (!options.json) writeLine(io.stdout, `# ${new Date().toISOString()} revision ${seen}`);
+          printApps(io, apps, { json: options.json === true, compact: true });
+        } catch (error) {
+          writeLine(io.stderr, `Could not list the apps: ${(error as Error).message}`);
+        }
+      }
+      printing = undefined;
+    };
+    const onEvent = (event: GatewayEvent): void => {
+      revision = event.revision ?? revision;
+      wanted = true;
+      printing ??= print();
+    };
+    try {
+      await followUntilStopped(io, options, onEvent);
+    } finally {
+      await printing;
+    }
+  });
+}
+
+function printApps(io: CliIo, apps: AppInfo[], how: { json: boolean; compact?: boolean }): void {
+  const rows = apps.map((app) => ({ ...app, endpoints: Object.keys(app.endpoints) }));
+  if (how.json) writeLine(io.stdout, JSON.stringify(rows, null, how.compact ? undefined : 2));
+  else if (rows.length === 0) writeLine(io.stdout, "No apps registered.");
+  else writeLine(io.stdout, formatTable(rows));
+}
+
 async function withGateway<T>(
   options: GatewayCommandOptions,
   use: (gw: GatewayClient) => Promise<T>,
 ): Promise<T> {
   checkTokens(options);
   const { timeout, token } = options;
-  const gw = await Gateway.connect(options.gateway, { timeout, token }).catch((error: unknown) => {
-    throw notAGateway(error, options.gateway);
-  });
+  // A short-lived client pulls: a stream of pushed changes would be opened only to be closed.
+  // (`apps --watch` follows the gateway's events itself; a second stream here could lag it.)
+  const gw = await Gateway.connect(options.gateway, { timeout, token, subscribe: false }).catch(
+    (error: unknown) => {
+      throw notAGateway(error, options.gateway);
+    },
+  );
   try {
     return await use(gw);
   } finally {

@@ -12,6 +12,8 @@ import type { AppTable } from "./app-table.js";
 const RECENT = 1_024;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5_000;
+/** How often `catchUp` asks a store that did not answer for its revision again. */
+const REVISION_RETRY_MS = 10;
 
 /** A local subscriber: changes as applied, and `resync` after the table was reloaded. */
 export type FeedListener = (event: FeedEvent) => void;
@@ -68,12 +70,8 @@ export class FeedFollower {
    */
   async catchUp(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    let newest: number;
-    try {
-      newest = await this.registry.revision();
-    } catch {
-      return; // the store is down: answer from memory
-    }
+    const newest = await this.newestRevision(deadline);
+    if (newest === undefined) return; // the store did not answer in time: answer from memory
     await this.waitFor(newest, Math.max(0, deadline - Date.now()));
   }
 
@@ -100,6 +98,29 @@ export class FeedFollower {
     }
     this.waiters = [];
     await this.loop;
+  }
+
+  /**
+   * The store's newest revision, asked again every few milliseconds until `deadline` while the
+   * store does not answer, and never waited for past it. Just after a store restart this replica's
+   * connection may still be reconnecting while another replica's is back and has registered an
+   * app: giving up at the first failure would answer 404 for it on the very next call.
+   */
+  private async newestRevision(deadline: number): Promise<number | undefined> {
+    while (!this.stop.signal.aborted) {
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      try {
+        return await within(this.registry.revision(), left);
+      } catch {
+        // Unreachable for now (or too slow): ask again while there is time.
+      }
+      await sleep(
+        Math.min(REVISION_RETRY_MS, Math.max(0, deadline - Date.now())),
+        this.stop.signal,
+      );
+    }
+    return undefined;
   }
 
   private async follow(): Promise<void> {
@@ -147,6 +168,15 @@ export class FeedFollower {
       waiter.resolve(true);
     }
   }
+}
+
+/** `promise`, or a rejection once `ms` have passed (the store's own timeouts may be longer). */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -73,6 +73,7 @@ export class RedisFeedRegistry implements ChangeFeedRegistry {
       autoResendUnfulfilledCommands: false,
       commandTimeout: options.commandTimeout ?? 1_000,
       connectTimeout: 2_000,
+      retryStrategy: reconnectDelay,
       scripts: FEED_SCRIPTS,
     }) as FeedClient;
     client.on("error", () => {}); // Reported through the commands that fail; ioredis reconnects.
@@ -163,6 +164,20 @@ export class RedisFeedRegistry implements ChangeFeedRegistry {
       throw unavailable(error, this.url);
     }
   }
+}
+
+/** Longest wait between two reconnection attempts, in ms. */
+const RECONNECT_MAX_MS = 100;
+
+/**
+ * Backoff between reconnection attempts (ioredis's default grows to 2 s). Once Redis is back, a
+ * replica whose next attempt is still far off could not see an app that another replica has
+ * just registered: a call naming it waits only 250 ms for this replica's feed before answering
+ * 404. Capped at 100 ms, every replica is back within that window; an attempt on a server that
+ * is down is one refused connection, cheap at ten a second.
+ */
+function reconnectDelay(attempt: number): number {
+  return Math.min(attempt * 20, RECONNECT_MAX_MS);
 }
 
 function checkedUrl(url: string): string {
