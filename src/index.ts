@@ -47,6 +47,8 @@ export { APP_NAME_PATTERN, RESERVED_APP_NAMES, isValidAppName } from "./gateway/
 export { gatewayTasks } from "./gateway/tasks.js";
 export type { AppInfo, RegisteredApp } from "./gateway/tasks.js";
 export type { FeedFollower, FeedListener } from "./gateway/state/feed-follower.js";
+export { SseParser } from "./gateway/client/event-stream.js";
+export type { ServerEvent } from "./gateway/client/event-stream.js";
 
 export { MemoryFeedRegistry as MemoryRegistry } from "./registry/memory/memory-registry.js";
 export { createRegistry } from "./registry/create-registry.js";

@@ -3,8 +3,14 @@
  * `portico apps --watch`: the wire format parsed as the WHATWG EventSource rules say, and a
  * follower that reopens a dropped stream from the last revision it saw, with backoff.
  */
+import { sleep } from "../net/timers.js";
 import { Client } from "undici";
-import { ResponseInvalidError, ServiceUnavailableError, errorFromWire } from "../index.js";
+import {
+  ResponseInvalidError,
+  ServiceUnavailableError,
+  SseParser,
+  errorFromWire,
+} from "../index.js";
 
 /** One server-sent event: its type (`message` when unnamed), last event id and data. */
 export interface StreamMessage {
@@ -24,46 +30,15 @@ export interface GatewayEvent {
   [field: string]: unknown;
 }
 
-/** Splits an event-stream body into events; comments (`: ping`) and `retry:` are consumed. */
+/** Splits an event-stream body into events (the gateway client's parser). */
 export async function* parseEventStream(
   chunks: AsyncIterable<Uint8Array | string>,
 ): AsyncGenerator<StreamMessage> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  let event = "";
-  let data: string[] = [];
-  let id = "";
-  const dispatch = (): StreamMessage | undefined => {
-    const message =
-      data.length > 0 ? { event: event || "message", id, data: data.join("\n") } : undefined;
-    event = "";
-    data = [];
-    return message;
-  };
-  const field = (line: string): void => {
-    const colon = line.indexOf(":");
-    const name = colon === -1 ? line : line.slice(0, colon);
-    const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
-    if (name === "event") event = value;
-    else if (name === "data") data.push(value);
-    else if (name === "id" && !value.includes("\0")) id = value;
-  };
+  const parser = new SseParser();
+  const encoder = new TextEncoder();
   for await (const chunk of chunks) {
-    buffer += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
-    if (buffer.charCodeAt(0) === 0xfeff) buffer = buffer.slice(1);
-    for (;;) {
-      const end = buffer.search(/[\r\n]/);
-      // A lone "\r" at the end may be the first half of "\r\n": wait for the next chunk.
-      if (end === -1 || (buffer[end] === "\r" && end === buffer.length - 1)) break;
-      const line = buffer.slice(0, end);
-      buffer = buffer.slice(end + (buffer.startsWith("\r\n", end) ? 2 : 1));
-      if (line === "") {
-        const message = dispatch();
-        if (message) yield message;
-      } else if (!line.startsWith(":")) {
-        field(line);
-      }
-    }
+    const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
+    for (const event of parser.push(bytes)) yield { ...event, id: event.id ?? "" };
   }
 }
 
@@ -181,16 +156,4 @@ function parseJson(text: string): Record<string, unknown> {
   } catch {
     return {};
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

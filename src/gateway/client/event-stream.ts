@@ -4,6 +4,7 @@
  * and resuming after the last revision it handled.
  */
 import type { Dispatcher } from "undici";
+import { sleep } from "../../net/timers.js";
 import type { HttpTransport } from "../../client/transport.js";
 
 /** One server-sent event. */
@@ -177,16 +178,4 @@ export class EventStream {
 
 function isEventStream(type: string | string[] | undefined): boolean {
   return typeof type === "string" && type.toLowerCase().startsWith("text/event-stream");
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

@@ -6,6 +6,7 @@
  * store themselves.
  */
 import type { Change, FeedEvent, Registry } from "../../registry/registry.js";
+import { sleep } from "../../net/timers.js";
 import type { AppTable } from "./app-table.js";
 
 /** Changes kept for replay to `/events` subscribers that reconnect. */
@@ -177,16 +178,4 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }
