@@ -3,7 +3,7 @@
  * clients: a name is an identifier-like URL segment that can never shadow a client member.
  */
 import { InvalidAppNameError, InvalidAppUrlError } from "../errors.js";
-import { clipText, parseHttpUrl, safeUrlText } from "../net/url.js";
+import { clipText, parseHttpUrl, redactUrlText, safeUrlText } from "../net/url.js";
 
 /** Letters, digits, `_` and `-`, starting with a letter; at most 64 characters. */
 export const APP_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -90,7 +90,7 @@ export function normalizeAppUrl(url: unknown): string {
   const fail = (message: string, cause?: unknown): Error =>
     new InvalidAppUrlError(`App URL: ${message}`, {
       cause,
-      data: { url: typeof url === "string" ? clipText(url) : url },
+      data: { url: typeof url === "string" ? clipText(redactUrlText(url)) : url },
     });
   if (typeof url !== "string") throw fail("expected a string");
   const parsed = parseHttpUrl(text, fail);

@@ -155,7 +155,11 @@ export class Gateway extends Service {
       this.registryInstance = registry;
       this.follower = new FeedFollower(registry, this.table);
       await this.follower.start();
-    })());
+    })().catch((error: unknown) => {
+      // A store that was down at start may be up at the next attempt: do not keep the failure.
+      this.opening = undefined;
+      throw error;
+    }));
   }
 
   /** The registry (open once `open()` or `serve()` resolved). */
@@ -182,8 +186,9 @@ export class Gateway extends Service {
     const normalized = normalizeAppUrl(url);
     await this.open();
     const registry = this.registry;
-    await this.guard.check(new URL(normalized).hostname);
+    // The ticket first: an unregister that arrives while the name resolves must still win.
     const { ticket } = await registry.begin(name);
+    await this.guard.check(new URL(normalized).hostname);
     const found: Discovery = await discover(this.upstreams, normalized, {
       timeout: this.discoveryTimeout,
       maxBytes: this.discoveryMaxBytes,

@@ -20,7 +20,7 @@ export function parseHttpUrl(
     url = new URL(text);
   } catch (cause) {
     throw fail(
-      `Invalid URL ${JSON.stringify(clipText(text))}: expected e.g. http://127.0.0.1:8080`,
+      `Invalid URL ${JSON.stringify(clipText(redactUrlText(text)))}: expected e.g. http://127.0.0.1:8080`,
       cause,
     );
   }
@@ -34,6 +34,11 @@ export function parseHttpUrl(
 /** The URL without credentials, query or fragment, for messages. */
 export function safeUrlText(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname}`;
+}
+
+/** URL text with any `user:password@` replaced by `***@`: safe to quote, parseable or not. */
+export function redactUrlText(text: string): string {
+  return text.replace(/\/\/[^/?#]*@/, "//***@");
 }
 
 /** Clips text quoted in an error: a megabyte of input must not come back in the reply. */

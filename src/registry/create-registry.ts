@@ -4,6 +4,7 @@
  * when its URL is used, so that a gateway on `memory://` never loads better-sqlite3 or ioredis.
  */
 import { InvalidOptionsError } from "../errors.js";
+import { redactUrlText } from "../net/url.js";
 import type { ChangeFeedRegistry } from "./change-feed.js";
 import { historySize } from "./feed-gap.js";
 import { MemoryFeedRegistry } from "./memory/memory-registry.js";
@@ -43,7 +44,7 @@ export async function createRegistry(
     }
   }
   throw new InvalidOptionsError(
-    `Unknown registry URL ${JSON.stringify(url)}: use memory://, sqlite:///abs/path.db (or sqlite:./rel.db), or redis://host:port/db`,
-    { data: { url, schemes: REGISTRY_SCHEMES } },
+    `Unknown registry URL ${JSON.stringify(redactUrlText(url))}: use memory://, sqlite:///abs/path.db (or sqlite:./rel.db), or redis://host:port/db`,
+    { data: { url: redactUrlText(url), schemes: REGISTRY_SCHEMES } },
   );
 }

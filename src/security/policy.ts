@@ -85,7 +85,15 @@ export class AccessPolicy {
   private loopbackOnly = true;
   private readonly hostVerdicts = new Map<string, boolean>();
 
-  constructor(options: SecurityOptions, serverId: string) {
+  constructor(
+    options: SecurityOptions,
+    serverId: string,
+    /**
+     * Whether a same-origin page may call admin endpoints. Not on a gateway: every app it
+     * forwards to is served from the gateway's own origin, so a page of any app would count.
+     */
+    private readonly sameOriginAdmin = true,
+  ) {
     const admin = options.adminToken ?? process.env.PORTICO_ADMIN_TOKEN;
     const call = options.callToken ?? process.env.PORTICO_CALL_TOKEN;
     this.adminToken = admin ? new BearerToken(admin) : undefined;
@@ -156,10 +164,17 @@ export class AccessPolicy {
     if (action === "public") return undefined;
     if (action === "admin") return this.checkAdmin(req);
     const callToken = this.callToken;
-    if (callToken === undefined) return undefined;
     const authorization = headers.authorization;
-    if (authorization === undefined) return unauthorized("This server needs a caller token");
     const admin = this.adminToken;
+    if (callToken === undefined) {
+      // Calls are open, but a client that sends the admin token anyway (launch() hands it to
+      // its client) must not have it forwarded to apps: mark it as this server's own.
+      if (authorization !== undefined && admin !== undefined) {
+        if (matchesOnConnection(req, admin, "admin", authorization)) markOwnCredential(req);
+      }
+      return undefined;
+    }
+    if (authorization === undefined) return unauthorized("This server needs a caller token");
     if (
       matchesOnConnection(req, callToken, "call", authorization) ||
       (admin !== undefined && matchesOnConnection(req, admin, "admin", authorization))
@@ -242,7 +257,8 @@ export class AccessPolicy {
   private originAllowed(origin: string, host: string | undefined): boolean {
     const normalized = normalizeOrigin(origin);
     if (this.allowedOrigins.has(normalized)) return true;
-    // Same-origin: a page served by this very server (the console, later) may administer it.
+    // Same-origin: a page served by this very server may administer it (not on a gateway).
+    if (!this.sameOriginAdmin) return false;
     try {
       return host !== undefined && new URL(origin).host === host.toLowerCase();
     } catch {

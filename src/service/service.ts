@@ -88,7 +88,7 @@ export class Service {
     this.logger = options.logger ?? envLogger();
     this.bodyLimit = options.bodyLimit ?? 1024 * 1024;
     this.timeouts = serverTimeouts(options);
-    this.policy = new AccessPolicy(options, this.id);
+    this.policy = new AccessPolicy(options, this.id, !new.target.isGateway);
     this.addBuiltins();
   }
 

@@ -99,6 +99,17 @@ describe("headers through the gateway", () => {
       expect(reply.status).toBe(200);
       expect(app.received.at(-1)!.headers).not.toHaveProperty("authorization");
     }
+    await using adminOnly = await serveOn(new Gateway({ adminToken: "admin-only" }));
+    await rawRequest(`${adminOnly.url}/register_app`, {
+      method: "POST",
+      headers: { authorization: "Bearer admin-only", "content-type": "application/json" },
+      body: JSON.stringify({ name: "plain", url: app.url }),
+    });
+    const open = await rawRequest(`${adminOnly.url}/plain/own`, {
+      headers: { authorization: "Bearer admin-only" },
+    });
+    expect(open.status).toBe(200);
+    expect(app.received.at(-1)!.headers).not.toHaveProperty("authorization");
     const denied = await rawRequest(`${gateway.url}/plain/other`, {
       headers: { authorization: "Bearer app-token" },
     });

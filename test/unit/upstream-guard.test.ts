@@ -66,11 +66,14 @@ describe("UpstreamGuard.allowsAddress with explicit entries", () => {
   });
 
   it("a range that merely contains the never-allowed ones does not unlock them", () => {
-    const guard = new UpstreamGuard({ allowed: ["0.0.0.0/0", "::/0"] });
-    expect(guard.allowsAddress("8.8.8.8")).toBe(true);
-    for (const address of ["169.254.169.254", "fe80::1", "fd00:ec2::254", "0.0.0.0", "::"]) {
-      expect(guard.allowsAddress(address), address).toBe(false);
+    for (const allowed of [["0.0.0.0/0", "::/0"], ["::/64"], ["::/96", "0.0.0.0/1"]]) {
+      const guard = new UpstreamGuard({ allowed });
+      const addresses = ["169.254.169.254", "::ffff:169.254.169.254", "fe80::1", "fd00:ec2::254"];
+      for (const address of [...addresses, "0.0.0.0", "::"]) {
+        expect(guard.allowsAddress(address), `${address} with ${allowed.join(",")}`).toBe(false);
+      }
     }
+    expect(new UpstreamGuard({ allowed: ["0.0.0.0/0"] }).allowsAddress("8.8.8.8")).toBe(true);
   });
 
   it("127.0.0.1/32 alone refuses the rest of loopback and the private ranges", () => {

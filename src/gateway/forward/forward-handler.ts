@@ -80,13 +80,13 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     this.socket[IN_FLIGHT] = null;
+    // The app answered in full before taking the whole body (a 413, say): drop the rest of it.
+    drainBody(this.req);
     const chunks = this.chunks;
     if (!chunks) {
       this.res.end();
       return;
     }
-    // The app answered before taking the whole body (a 413, say): drop the rest of it.
-    drainBody(this.req);
     this.res.writeHead(this.status, this.headers);
     this.res.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
   }

@@ -22,6 +22,7 @@ import { FORWARDED_METHODS } from "../../contract/endpoint.js";
 import type { AccessPolicy } from "../../security/policy.js";
 import type { AccessAction } from "../../security/options.js";
 import { sendError } from "../../service/http/send-error.js";
+import { toPorticoError } from "../../service/http-app.js";
 import type { Upstreams } from "../upstream/upstreams.js";
 import { BUFFER_LIMIT, ForwardHandler } from "./forward-handler.js";
 import { requestHeaders } from "./headers.js";
@@ -153,11 +154,13 @@ export class Forwarder {
     };
     const wait = this.options.onUnknownApp;
     if (!wait) return notFound();
-    void wait(raw).then((known) => {
-      const route = known ? this.routes.get(raw) : undefined;
-      if (!route) return notFound();
-      this.proceed(req, res, route, rest, action);
-    }, notFound);
+    wait(raw)
+      .then((known) => {
+        const route = known ? this.routes.get(raw) : undefined;
+        if (!route) return notFound();
+        this.proceed(req, res, route, rest, action);
+      }, notFound)
+      .catch((error: unknown) => sendError(res, toPorticoError(error)));
   }
 
   private proceed(
@@ -172,10 +175,12 @@ export class Forwarder {
     if (hook === undefined) {
       this.forward(req, res, route, path);
     } else {
-      void hook.then((error) => {
-        if (error) sendError(res, error);
-        else this.forward(req, res, route, path);
-      });
+      hook
+        .then((error) => {
+          if (error) sendError(res, error);
+          else this.forward(req, res, route, path);
+        })
+        .catch((error: unknown) => sendError(res, toPorticoError(error)));
     }
   }
 

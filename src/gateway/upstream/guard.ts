@@ -140,13 +140,32 @@ export class UpstreamGuard {
   }
 }
 
-/** True when a CIDR or address entry lies within a never-allowed range. */
+/** The never-allowed ranges, one list each, to tell whether an entry lies inside one. */
+const DENIED_RANGES = [
+  "169.254.0.0/16",
+  "fe80::/10",
+  "fd00:ec2::254/128",
+  "0.0.0.0/32",
+  "::/128",
+].map((range) => ({
+  prefix: Number(range.split("/")[1]),
+  family: isIP(range.split("/")[0] ?? ""),
+  list: parseAddressList([range], "built-in deny list"),
+}));
+
+/**
+ * True when a CIDR or address entry lies within a never-allowed range: at least as narrow as
+ * that range and starting inside it (`169.254.169.254/32` names the metadata address; `::/64`
+ * or `0.0.0.0/0` name nothing, though they contain a denied range).
+ */
 function namesDeniedRange(entry: string): boolean {
   const [base = "", prefixText] = entry.trim().split("/");
   const address = plainAddress(base);
   const family = isIP(address);
-  if (family === 0 || !listHasAddress(NEVER_UNLESS_NAMED, address)) return false;
-  if (prefixText === undefined) return true;
-  // Inside the range means at least as narrow as the widest deny entry of that family.
-  return Number(prefixText) >= (family === 4 ? 16 : 10);
+  if (family === 0) return false;
+  const prefix = prefixText === undefined ? (family === 4 ? 32 : 128) : Number(prefixText);
+  return DENIED_RANGES.some(
+    (range) =>
+      range.family === family && prefix >= range.prefix && listHasAddress(range.list, address),
+  );
 }

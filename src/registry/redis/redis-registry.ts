@@ -182,9 +182,12 @@ function reconnectDelay(attempt: number): number {
 
 function checkedUrl(url: string): string {
   if (!/^rediss?:\/\//.test(url)) {
-    throw new InvalidOptionsError(`Invalid Redis registry URL ${url}: use redis://host:port/db`, {
-      data: { url: redactedUrl(url) },
-    });
+    throw new InvalidOptionsError(
+      `Invalid Redis registry URL ${redactedUrl(url)}: use redis://host:port/db`,
+      {
+        data: { url: redactedUrl(url) },
+      },
+    );
   }
   return url;
 }
