@@ -23,7 +23,7 @@ import { EventStreams } from "./events/event-streams.js";
 import { registerEventsRoute } from "./events/events-route.js";
 import { Forwarder } from "./forward/forwarder.js";
 import { AppTable } from "./state/app-table.js";
-import { FeedFollower } from "./state/feed-follower.js";
+import { CATCH_UP_MS, FeedFollower } from "./state/feed-follower.js";
 import { UpstreamGuard } from "./upstream/guard.js";
 import type { UpstreamResolver } from "./upstream/guard.js";
 import { discover } from "./upstream/discovery.js";
@@ -69,8 +69,6 @@ export interface GatewayOptions extends ServiceOptions {
   eventsHeartbeatMs?: number;
 }
 
-/** How long a call naming an unknown app waits for this replica to catch up with the store. */
-const CATCH_UP_MS = 250;
 /** How long a write waits for the feed to bring it back to this gateway's table. */
 const APPLY_MS = 5_000;
 

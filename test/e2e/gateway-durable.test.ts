@@ -25,21 +25,10 @@ import { startEcho, waitFor } from "../helpers/fixtures.js";
 import type { Running } from "../helpers/fixtures.js";
 import { expectNoChildProcesses, killIfRunning, liveChildPids } from "../helpers/processes.js";
 import { postJson } from "../helpers/raw-http.js";
-import {
-  freePort,
-  hasRedisServer,
-  redisRequired,
-  startRedisServer,
-} from "../helpers/redis-server.js";
+import { freePort, redisForTests, startRedisServer } from "../helpers/redis-server.js";
 import type { RedisServer } from "../helpers/redis-server.js";
 
-const installed = hasRedisServer();
-if (!installed && !redisRequired()) {
-  console.warn(
-    "\n*** SKIPPED the durable gateway test on Redis: redis-server is not on the PATH. Install " +
-      "it (apt-get install redis-server) or set PORTICO_REQUIRE_REDIS=1 to make its absence fail. ***\n",
-  );
-}
+const installed = redisForTests("the durable gateway test on Redis");
 
 let echo: Running<EchoService>;
 const scratch = mkdtempSync(join(tmpdir(), "portico-durable-"));
@@ -232,10 +221,4 @@ describe.skipIf(!installed)("a gateway on Redis", () => {
   it("serves its apps again after SIGKILL and a restart, with no re-registration", async () => {
     await survivesRestart(redis.url, "SIGKILL");
   }, 45_000);
-});
-
-describe.runIf(redisRequired())("the Redis tests, required by PORTICO_REQUIRE_REDIS", () => {
-  it("find redis-server on the PATH", () => {
-    expect(installed, "redis-server is not installed but PORTICO_REQUIRE_REDIS is set").toBe(true);
-  });
 });

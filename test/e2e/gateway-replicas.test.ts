@@ -25,17 +25,10 @@ import { startEcho, waitFor } from "../helpers/fixtures.js";
 import type { Running } from "../helpers/fixtures.js";
 import { expectNoChildProcesses, liveChildPids } from "../helpers/processes.js";
 import { postJson } from "../helpers/raw-http.js";
-import { hasRedisServer, redisRequired, startRedisServer } from "../helpers/redis-server.js";
+import { redisForTests, startRedisServer } from "../helpers/redis-server.js";
 import type { RedisServer } from "../helpers/redis-server.js";
 
-const installed = hasRedisServer();
-if (!installed && !redisRequired()) {
-  console.warn(
-    "\n*** SKIPPED the gateway replica and Redis worker tests: redis-server is not on the PATH. " +
-      "Install it (apt-get install redis-server) or set PORTICO_REQUIRE_REDIS=1 to make its " +
-      "absence fail. ***\n",
-  );
-}
+const installed = redisForTests("the gateway replica and Redis worker tests");
 
 /** Trials of the consistency guarantee per setup. */
 const TRIALS = 200;
@@ -269,10 +262,4 @@ describe.skipIf(!installed)("gateways whose Redis restarts (with its data)", () 
     expect((await register(b.url, "later")).status).toBe(200);
     expect((await echoThrough(a.url, "later")).status).toBe(200);
   }, 50_000);
-});
-
-describe.runIf(redisRequired())("the Redis tests, required by PORTICO_REQUIRE_REDIS", () => {
-  it("find redis-server on the PATH", () => {
-    expect(installed, "redis-server is not installed but PORTICO_REQUIRE_REDIS is set").toBe(true);
-  });
 });

@@ -10,6 +10,7 @@ import { once } from "node:events";
 import { accessSync, constants } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { delimiter, join } from "node:path";
+import { describe, expect, it } from "vitest";
 
 /** True when a `redis-server` executable is on the PATH. */
 export function hasRedisServer(): boolean {
@@ -134,4 +135,27 @@ export async function freePort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   if (address === null || typeof address === "string") throw new Error("no port");
   return address.port;
+}
+
+/**
+ * Call once at the top of a test file that needs Redis: true when `redis-server` is installed.
+ * When it is not, says so loudly (the tests of `what` are skipped), and when PORTICO_REQUIRE_REDIS
+ * is set (CI) adds a failing test instead.
+ */
+export function redisForTests(what: string): boolean {
+  const installed = hasRedisServer();
+  if (!installed && !redisRequired()) {
+    console.warn(
+      `\n*** SKIPPED ${what}: redis-server is not on the PATH. Install it (apt-get install ` +
+        "redis-server) or set PORTICO_REQUIRE_REDIS=1 to make its absence fail. ***\n",
+    );
+  }
+  describe.runIf(redisRequired())("the Redis tests, required by PORTICO_REQUIRE_REDIS", () => {
+    it("find redis-server on the PATH", () => {
+      expect(installed, "redis-server is not installed but PORTICO_REQUIRE_REDIS is set").toBe(
+        true,
+      );
+    });
+  });
+  return installed;
 }

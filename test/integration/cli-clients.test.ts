@@ -5,23 +5,10 @@
  */
 import { CommanderError } from "commander";
 import { describe, expect, it } from "vitest";
-import { createProgram, runCli } from "../../src/cli/program.js";
+import { createProgram } from "../../src/cli/program.js";
 import { startEcho, startGateway } from "../helpers/fixtures.js";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(...args: string[]): Promise<Run> {
-  const run = { stdout: "", stderr: "" };
-  const code = await runCli(args, {
-    stdout: { write: (text: string) => (run.stdout += text) },
-    stderr: { write: (text: string) => (run.stderr += text) },
-  });
-  return { code, ...run };
-}
+import { cli } from "../helpers/cli-run.js";
+import type { CliRun as Run } from "../helpers/cli-run.js";
 
 /** Asserts a failed run: its exit code, and one stderr line naming the error code. */
 function expectFailure(run: Run, exitCode: 1 | 2, code: string): void {

@@ -23,6 +23,7 @@ import { isolateEnv, SECURITY_ENV } from "../helpers/env.js";
 import { startEcho, startGateway, waitFor } from "../helpers/fixtures.js";
 import type { Running } from "../helpers/fixtures.js";
 import { liveChildPids } from "../helpers/processes.js";
+import { cli } from "../helpers/cli-run.js";
 
 isolateEnv([...SECURITY_ENV, "PORTICO_REGISTRY", "PORTICO_GATEWAY"]);
 
@@ -42,21 +43,6 @@ async function gatewayFlags(args: string[]): Promise<GatewayCommandOptions> {
   await program.parseAsync(["gateway", ...args], { from: "user" });
   if (options === undefined) throw new Error("the gateway action did not run");
   return options;
-}
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(...args: string[]): Promise<Run> {
-  const run = { stdout: "", stderr: "" };
-  const code = await runCli(args, {
-    stdout: { write: (text: string) => (run.stdout += text) },
-    stderr: { write: (text: string) => (run.stderr += text) },
-  });
-  return { code, ...run };
 }
 
 /** A long-running command in-process: its output so far, a stop request, its exit code. */

@@ -21,6 +21,7 @@ import { resolveListenAddress } from "../../src/service/serve.js";
 import { waitFor } from "../helpers/fixtures.js";
 import { expectThrows } from "../helpers/expect-error.js";
 import { liveChildPids } from "../helpers/processes.js";
+import { cli } from "../helpers/cli-run.js";
 
 const ECHO_MODULE = "src/samples/echo-service.ts";
 const SECRET = "tok-5e1f0c2b7a";
@@ -51,21 +52,6 @@ async function parsedOptions<T>(name: string, args: string[]): Promise<T> {
   await program.parseAsync([name, ...args], { from: "user" });
   if (options === undefined) throw new Error(`the ${name} action did not run`);
   return options;
-}
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(...args: string[]): Promise<Run> {
-  const run = { stdout: "", stderr: "" };
-  const code = await runCli(args, {
-    stdout: { write: (text: string) => (run.stdout += text) },
-    stderr: { write: (text: string) => (run.stderr += text) },
-  });
-  return { code, ...run };
 }
 
 describe("server flags", () => {

@@ -6,28 +6,10 @@ import { describeFeedConformance } from "../helpers/feed-conformance.js";
 import { appRecord, readFeed } from "../helpers/feed-reader.js";
 import type { FeedEvent } from "../../src/registry/change-feed.js";
 import { waitFor } from "../helpers/fixtures.js";
-import {
-  freePort,
-  hasRedisServer,
-  redisRequired,
-  startRedisServer,
-} from "../helpers/redis-server.js";
+import { freePort, redisForTests, startRedisServer } from "../helpers/redis-server.js";
 import type { RedisServer } from "../helpers/redis-server.js";
 
-const installed = hasRedisServer();
-
-if (!installed && !redisRequired()) {
-  console.warn(
-    "\n*** SKIPPED the Redis registry tests: redis-server is not on the PATH. Install it " +
-      "(apt-get install redis-server) or set PORTICO_REQUIRE_REDIS=1 to make its absence fail. ***\n",
-  );
-}
-
-describe.runIf(redisRequired())("the Redis tests, required by PORTICO_REQUIRE_REDIS", () => {
-  it("find redis-server on the PATH", () => {
-    expect(installed, "redis-server is not installed but PORTICO_REQUIRE_REDIS is set").toBe(true);
-  });
-});
+const installed = redisForTests("the Redis registry tests");
 
 describe.skipIf(!installed)("RedisFeedRegistry on a real redis-server", () => {
   let server: RedisServer;

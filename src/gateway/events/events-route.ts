@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HTTP_METHODS } from "../../contract/endpoint.js";
 import { BadRequestError, MethodNotAllowedError, ServiceStoppingError } from "../../errors.js";
 import { clipText } from "../../net/url.js";
+import { CATCH_UP_MS } from "../state/feed-follower.js";
 import type { FeedFollower } from "../state/feed-follower.js";
 import type { EventStreams } from "./event-streams.js";
 import { STREAM_HEADERS } from "./sse-frames.js";
@@ -17,9 +18,6 @@ export interface EventsRouteHost {
   /** The gateway's feed, once its registry is open. */
   feed(): Promise<FeedFollower>;
 }
-
-/** How long a request for a revision newer than this feed waits for the feed to reach it. */
-const CATCH_UP_MS = 250;
 
 const REVISION = /^\d{1,15}$/;
 

@@ -9,6 +9,12 @@ import type { Change, FeedEvent, Registry } from "../../registry/registry.js";
 import { sleep } from "../../net/timers.js";
 import type { AppTable } from "./app-table.js";
 
+/**
+ * How long a request about something this replica does not know yet (an unknown app, a revision
+ * ahead of its table) waits for the feed to catch up with the store.
+ */
+export const CATCH_UP_MS = 250;
+
 /** Changes kept for replay to `/events` subscribers that reconnect. */
 const RECENT = 1_024;
 const RETRY_FIRST_MS = 100;

@@ -2,6 +2,7 @@
  * `memory://`: the change feed in this process's memory (lost on restart; one process only). The
  * reference backend: a Map of apps and an array of recent changes.
  */
+import { historySize, mustResync } from "../feed-gap.js";
 import type {
   Change,
   ChangeFeedRegistry,
@@ -11,9 +12,6 @@ import type {
   Ticket,
 } from "../change-feed.js";
 import type { AppRecord } from "../registry.js";
-
-/** Changes kept for replay; a watcher further behind gets `resync`. */
-export const DEFAULT_HISTORY = 10_000;
 
 interface NameTickets {
   last: number;
@@ -34,7 +32,12 @@ export class MemoryFeedRegistry implements ChangeFeedRegistry {
   private lastTicket = 0;
   private closed = false;
 
-  constructor(private readonly historySize = DEFAULT_HISTORY) {}
+  private readonly historySize: number;
+
+  /** `history`: changes kept for replay (10,000); a watcher further behind gets `resync`. */
+  constructor(history?: number) {
+    this.historySize = historySize(history);
+  }
 
   begin(name: string): Promise<Ticket> {
     const tickets = this.tickets.get(name) ?? { last: 0, committed: 0 };
@@ -77,8 +80,7 @@ export class MemoryFeedRegistry implements ChangeFeedRegistry {
 
   async *watch(fromRevision: number, signal: AbortSignal): AsyncIterable<FeedEvent> {
     let at = fromRevision;
-    const oldest = this.history[0]?.revision ?? this.current + 1;
-    if (at < oldest - 1 && at < this.current) {
+    if (mustResync(at, { revision: this.current, oldest: this.history[0]?.revision })) {
       // Taken before the yield: changes committed while the consumer reloads must still come.
       at = this.current;
       yield { type: "resync", revision: at };
