@@ -37,7 +37,23 @@ export interface Ticket {
  * (a registration still discovering) finishes last.
  */
 export type ChangeRequest =
-  { op: "put"; app: AppRecord; ticket?: number } | { op: "delete"; name: string; ticket?: number };
+  | { op: "put"; app: AppRecord; ticket?: number; expect?: number }
+  | { op: "delete"; name: string; ticket?: number; expect?: number };
+
+/**
+ * One app as stored, with the revision of the change that last wrote it: pass that revision as
+ * `expect` to make a read-modify-write (adding or removing one instance) a compare-and-set.
+ */
+export interface StoredApp {
+  app: AppRecord;
+  revision: number;
+}
+
+/** A lease whose deadline passed: the instance it kept registered is due for removal. */
+export interface ExpiredLease {
+  name: string;
+  url: string;
+}
 
 /** Storage of registered apps, as a feed of changes. */
 export interface ChangeFeedRegistry {
@@ -47,9 +63,32 @@ export interface ChangeFeedRegistry {
   begin(name: string): Promise<Ticket>;
   /**
    * Writes one change atomically and resolves with it (its revision assigned); resolves
-   * undefined when the ticket was superseded, or for a delete of a name that is not registered.
+   * undefined when the ticket was superseded, when `expect` is given and differs from the
+   * revision of the name's last change (0: the name must not be registered), or for a delete of
+   * a name that is not registered.
    */
   apply(request: ChangeRequest): Promise<Change | undefined>;
+  /** One app and the revision of its last change, or undefined when it is not registered. */
+  get(name: string): Promise<StoredApp | undefined>;
+  /**
+   * Creates or extends the lease of instance `url` of app `name` to `ttlMs` from now. Leases are
+   * kept apart from the apps (renewing one writes no change to the feed). Times are the store's
+   * clock: Redis's TIME for Redis (shared by replicas; the lease key expires on its own), the
+   * process clock for memory and SQLite.
+   */
+  lease(name: string, url: string, ttlMs: number): Promise<void>;
+  /**
+   * Extends a lease that is still running; false when there is none (never made, dropped, or
+   * already past its deadline): the instance must register again.
+   */
+  renewLease(name: string, url: string, ttlMs: number): Promise<boolean>;
+  /** Removes a lease (the instance unregistered, or its expiry was handled); idempotent. */
+  dropLease(name: string, url: string): Promise<void>;
+  /**
+   * Leases past their deadline, oldest first, at most `limit` (100). They stay listed until
+   * dropped: every replica may see the same ones, so removing an instance must be idempotent.
+   */
+  expiredLeases(limit?: number): Promise<ExpiredLease[]>;
   /** Every app and the current revision. */
   snapshot(): Promise<Snapshot>;
   /** The newest revision committed (cheap: one read), for replicas catching up. */

@@ -7,7 +7,9 @@ export type {
   Change,
   ChangeFeedRegistry as Registry,
   ChangeRequest,
+  ExpiredLease,
   FeedEvent,
   Snapshot,
+  StoredApp,
   Ticket,
 } from "./change-feed.js";

@@ -1,3 +1,4 @@
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChangeFeedRegistry } from "../../src/registry/change-feed.js";
 import { createRegistry } from "../../src/registry/create-registry.js";
@@ -38,6 +39,31 @@ describe.skipIf(!installed)("RedisFeedRegistry on a real redis-server", () => {
     try {
       expect(registry).toBeInstanceOf(RedisFeedRegistry);
       expect(registry.url).toBe(server.url);
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it("opens data of the version before app revisions: its apps take the newest revision", async () => {
+    const prefix = "legacy:";
+    const raw = new Redis(server.url);
+    try {
+      await raw.hset(`${prefix}apps`, "alpha", JSON.stringify(appRecord("alpha")));
+      await raw.zadd(`${prefix}order`, 1, "alpha");
+      await raw.set(`${prefix}revision`, 7);
+    } finally {
+      raw.disconnect();
+    }
+    const registry = await RedisFeedRegistry.open(server.url, { prefix });
+    try {
+      expect(await registry.get("alpha")).toEqual({ app: appRecord("alpha"), revision: 7 });
+      await registry.apply({ op: "put", app: appRecord("bravo") });
+      expect(await registry.get("alpha")).toMatchObject({ revision: 7 });
+      const moved = appRecord("alpha", "http://127.0.0.1:2/alpha");
+      expect(await registry.apply({ op: "put", app: moved, expect: 7 })).toMatchObject({
+        revision: 9,
+      });
+      expect(await registry.get("alpha")).toEqual({ app: moved, revision: 9 });
     } finally {
       await registry.close();
     }

@@ -81,7 +81,48 @@ describe("SqliteFeedRegistry", () => {
       revision: 1,
     });
   });
+
+  it("opens a file of the version before app revisions and leases, and migrates it", async () => {
+    const url = freshUrl();
+    const old = await openDatabase(sqliteFilename(url), 0);
+    old.exec(OLD_SCHEMA);
+    // alpha's change is still in the history; bravo's was pruned (charlie's revision 3 is newest).
+    const alpha = appRecord("alpha");
+    old.exec(`INSERT INTO meta (id, revision, ticket) VALUES (1, 3, 0);
+      INSERT INTO changes VALUES (2, 'app_registered', 'alpha', '${JSON.stringify(alpha)}');
+      INSERT INTO changes VALUES (3, 'app_unregistered', 'charlie', NULL);`);
+    const insert = old.prepare("INSERT INTO apps (name, position, json) VALUES (?, ?, ?)");
+    insert.run("bravo", 1, JSON.stringify(appRecord("bravo")));
+    insert.run("alpha", 2, JSON.stringify(alpha));
+    old.close();
+
+    await using registry = closing(await SqliteFeedRegistry.open(url));
+    expect(await appNames(registry)).toEqual(["bravo", "alpha"]);
+    expect(await registry.get("alpha")).toEqual({ app: alpha, revision: 2 });
+    expect(await registry.get("bravo")).toMatchObject({ revision: 3 });
+    const moved = appRecord("bravo", "http://127.0.0.1:2/bravo");
+    expect(await registry.apply({ op: "put", app: moved, expect: 2 })).toBeUndefined();
+    expect(await registry.apply({ op: "put", app: moved, expect: 3 })).toMatchObject({
+      type: "app_updated",
+      revision: 4,
+    });
+    await registry.lease("bravo", moved.url, 60_000);
+    expect(await registry.renewLease("bravo", moved.url, 60_000)).toBe(true);
+    // Opened again, the file is already migrated.
+    await using again = closing(await SqliteFeedRegistry.open(url));
+    expect(await again.get("bravo")).toEqual({ app: moved, revision: 4 });
+    expect(await again.renewLease("bravo", moved.url, 60_000)).toBe(true);
+  });
 });
+
+/** The tables as the version before app revisions and leases created them. */
+const OLD_SCHEMA = `
+CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), revision INTEGER NOT NULL, ticket INTEGER NOT NULL);
+CREATE TABLE apps (name TEXT PRIMARY KEY, position INTEGER NOT NULL, json TEXT NOT NULL);
+CREATE INDEX apps_by_position ON apps (position);
+CREATE TABLE changes (revision INTEGER PRIMARY KEY, type TEXT NOT NULL, name TEXT NOT NULL, json TEXT);
+CREATE TABLE tickets (name TEXT PRIMARY KEY, last INTEGER NOT NULL, committed INTEGER NOT NULL);
+`;
 
 /** A registry that `await using` closes. */
 function closing<T extends { close(): Promise<void> }>(registry: T): T & AsyncDisposable {

@@ -7,15 +7,24 @@ import type {
   Change,
   ChangeFeedRegistry,
   ChangeRequest,
+  ExpiredLease,
   FeedEvent,
   Snapshot,
+  StoredApp,
   Ticket,
 } from "../change-feed.js";
 import type { AppRecord } from "../registry.js";
+import { MemoryLeases } from "./memory-leases.js";
 
 interface NameTickets {
   last: number;
   committed: number;
+}
+
+/** An app as kept: its JSON and the revision of the change that last wrote it. */
+interface StoredJson {
+  json: Buffer;
+  revision: number;
 }
 
 /**
@@ -24,7 +33,8 @@ interface NameTickets {
  */
 export class MemoryFeedRegistry implements ChangeFeedRegistry {
   readonly url = "memory://";
-  private readonly apps = new Map<string, Buffer>();
+  private readonly apps = new Map<string, StoredJson>();
+  private readonly leases = new MemoryLeases();
   private readonly history: Change[] = [];
   private readonly tickets = new Map<string, NameTickets>();
   private readonly wakers = new Set<() => void>();
@@ -50,15 +60,22 @@ export class MemoryFeedRegistry implements ChangeFeedRegistry {
   apply(request: ChangeRequest): Promise<Change | undefined> {
     const name = request.op === "put" ? request.app.name : request.name;
     const tickets = this.tickets.get(name);
-    if (request.ticket !== undefined) {
-      if (tickets?.last !== request.ticket) return Promise.resolve(undefined);
-      tickets.committed = request.ticket;
+    if (request.ticket !== undefined && tickets?.last !== request.ticket) {
+      return Promise.resolve(undefined);
     }
+    // A failed compare-and-set writes nothing, the ticket included: the operation may retry.
+    const stored = this.apps.get(name);
+    if (request.expect !== undefined && request.expect !== (stored?.revision ?? 0)) {
+      return Promise.resolve(undefined);
+    }
+    if (tickets && request.ticket !== undefined) tickets.committed = request.ticket;
     let change: Change;
     if (request.op === "put") {
-      const type = this.apps.has(name) ? "app_updated" : "app_registered";
-      this.apps.set(name, Buffer.from(JSON.stringify(request.app)));
-      change = { type, revision: ++this.current, name, app: request.app };
+      const type = stored ? "app_updated" : "app_registered";
+      const revision = ++this.current;
+      // Setting an existing key keeps its place: an update keeps the app's registration order.
+      this.apps.set(name, { json: Buffer.from(JSON.stringify(request.app)), revision });
+      change = { type, revision, name, app: request.app };
     } else {
       if (!this.apps.delete(name)) return Promise.resolve(undefined);
       change = { type: "app_unregistered", revision: ++this.current, name };
@@ -69,8 +86,31 @@ export class MemoryFeedRegistry implements ChangeFeedRegistry {
     return Promise.resolve(change);
   }
 
+  get(name: string): Promise<StoredApp | undefined> {
+    const stored = this.apps.get(name);
+    if (!stored) return Promise.resolve(undefined);
+    return Promise.resolve({ app: parse(stored.json), revision: stored.revision });
+  }
+
+  lease(name: string, url: string, ttlMs: number): Promise<void> {
+    return settle(() => this.leases.lease(name, url, ttlMs));
+  }
+
+  renewLease(name: string, url: string, ttlMs: number): Promise<boolean> {
+    return settle(() => this.leases.renew(name, url, ttlMs));
+  }
+
+  dropLease(name: string, url: string): Promise<void> {
+    this.leases.drop(name, url);
+    return Promise.resolve();
+  }
+
+  expiredLeases(limit?: number): Promise<ExpiredLease[]> {
+    return Promise.resolve(this.leases.expired(limit));
+  }
+
   snapshot(): Promise<Snapshot> {
-    const apps = [...this.apps.values()].map((json) => JSON.parse(json.toString()) as AppRecord);
+    const apps = [...this.apps.values()].map((stored) => parse(stored.json));
     return Promise.resolve({ revision: this.current, apps });
   }
 
@@ -114,5 +154,18 @@ export class MemoryFeedRegistry implements ChangeFeedRegistry {
       this.wakers.add(wake);
       signal.addEventListener("abort", wake, { once: true });
     });
+  }
+}
+
+function parse(json: Buffer): AppRecord {
+  return JSON.parse(json.toString()) as AppRecord;
+}
+
+/** `operation`'s result, or its error (an invalid ttl) as a rejection, as the other backends give. */
+function settle<T>(operation: () => T): Promise<T> {
+  try {
+    return Promise.resolve(operation());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
 }

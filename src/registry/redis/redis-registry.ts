@@ -1,7 +1,7 @@
 /**
  * `redis://host:port/db`: the change feed in Redis (ioredis), shared by every gateway replica and
- * worker that uses the same server and prefix. Apps, registration order, tickets and the revision
- * live in Redis; the history is a Stream whose entry ids are the revisions, so a watcher replays
+ * worker that uses the same server and prefix. Apps, registration order, tickets, leases and the
+ * revision live in Redis; the history is a Stream whose entry ids are the revisions, so a watcher replays
  * with XREAD from `<revision>-0` and then blocks on the same command for live changes.
  */
 import { randomUUID } from "node:crypto";
@@ -12,8 +12,10 @@ import type {
   Change,
   ChangeFeedRegistry,
   ChangeRequest,
+  ExpiredLease,
   FeedEvent,
   Snapshot,
+  StoredApp,
   Ticket,
 } from "../change-feed.js";
 import { historySize } from "../feed-gap.js";
@@ -21,6 +23,8 @@ import { loadOptional } from "../load-optional.js";
 import { FEED_SCRIPTS, feedKeys } from "./redis-scripts.js";
 import type { FeedCommands, FeedKeys } from "./redis-scripts.js";
 import { unavailable } from "./redis-errors.js";
+import { LEASE_SCRIPTS, RedisLeases } from "./redis-leases.js";
+import type { LeaseCommands } from "./redis-leases.js";
 import { watchStream } from "./redis-watch.js";
 
 /** Options of a Redis registry. */
@@ -36,7 +40,7 @@ export interface RedisFeedOptions {
 }
 
 /** A client with the feed's scripts defined. */
-export type FeedClient = IORedis.Redis & FeedCommands;
+export type FeedClient = IORedis.Redis & FeedCommands & LeaseCommands;
 
 /**
  * A change feed in Redis. While Redis is unreachable, writes fail at once with
@@ -50,6 +54,7 @@ export type FeedClient = IORedis.Redis & FeedCommands;
 export class RedisFeedRegistry implements ChangeFeedRegistry {
   private readonly keys: FeedKeys;
   private readonly history: number;
+  private readonly leases: RedisLeases;
   private readonly watchers = new Set<IORedis.Redis>();
   private closed = false;
 
@@ -60,6 +65,7 @@ export class RedisFeedRegistry implements ChangeFeedRegistry {
   ) {
     this.keys = feedKeys(options.prefix ?? "portico:");
     this.history = historySize(options.history);
+    this.leases = new RedisLeases(client, this.keys, (command) => this.run(command));
   }
 
   /** Connects to the server a `redis://` URL names; loads ioredis on first use. */
@@ -74,11 +80,14 @@ export class RedisFeedRegistry implements ChangeFeedRegistry {
       commandTimeout: options.commandTimeout ?? 1_000,
       connectTimeout: 2_000,
       retryStrategy: reconnectDelay,
-      scripts: FEED_SCRIPTS,
+      scripts: { ...FEED_SCRIPTS, ...LEASE_SCRIPTS },
     }) as FeedClient;
     client.on("error", () => {}); // Reported through the commands that fail; ioredis reconnects.
     try {
       await client.connect();
+      // Data written before apps had revisions gets them, once: `get` and `expect` need them.
+      const k = feedKeys(options.prefix ?? "portico:");
+      await client.porticoMigrate(k.apps, k.appRevisions, k.revision);
     } catch (error) {
       client.disconnect();
       throw unavailable(error, redactedUrl(url));
@@ -101,14 +110,40 @@ export class RedisFeedRegistry implements ChangeFeedRegistry {
     const result = await this.run(() =>
       this.client.porticoApply(
         ...[k.apps, k.order, k.revision, k.ticketsLast, k.ticketsCommitted, k.changes, k.epoch],
+        k.appRevisions,
         // A fresh id each time: it becomes the data's epoch if this write is the first one.
         ...[request.op, name, json, request.ticket ?? "", this.history, randomUUID()],
+        request.expect ?? "",
       ),
     );
     if (!result) return undefined;
     const [revision, type] = result;
     if (request.op === "delete") return { type: "app_unregistered", revision, name };
     return { type: type as "app_registered" | "app_updated", revision, name, app: request.app };
+  }
+
+  async get(name: string): Promise<StoredApp | undefined> {
+    const k = this.keys;
+    const found = await this.run(() =>
+      this.client.porticoGet(k.apps, k.appRevisions, k.revision, name),
+    );
+    return found ? { app: JSON.parse(found[0]) as AppRecord, revision: found[1] } : undefined;
+  }
+
+  lease(name: string, url: string, ttlMs: number): Promise<void> {
+    return this.leases.lease(name, url, ttlMs);
+  }
+
+  renewLease(name: string, url: string, ttlMs: number): Promise<boolean> {
+    return this.leases.renew(name, url, ttlMs);
+  }
+
+  dropLease(name: string, url: string): Promise<void> {
+    return this.leases.drop(name, url);
+  }
+
+  expiredLeases(limit?: number): Promise<ExpiredLease[]> {
+    return this.leases.expired(limit);
   }
 
   async snapshot(): Promise<Snapshot> {

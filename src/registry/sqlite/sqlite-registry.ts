@@ -9,14 +9,17 @@ import type {
   Change,
   ChangeFeedRegistry,
   ChangeRequest,
+  ExpiredLease,
   FeedEvent,
   Snapshot,
+  StoredApp,
   Ticket,
 } from "../change-feed.js";
 import { historySize, mustResync } from "../feed-gap.js";
 import { openDatabase, sqliteFilename } from "./sqlite-driver.js";
 import type { SqliteDatabase } from "./sqlite-driver.js";
 import { RevisionPoller } from "./revision-poller.js";
+import { SqliteLeases } from "./sqlite-leases.js";
 import { SqliteFeedStore } from "./sqlite-store.js";
 
 /** Options of a SQLite registry. */
@@ -44,6 +47,7 @@ const BATCH = 256;
  */
 export class SqliteFeedRegistry implements ChangeFeedRegistry {
   private readonly store: SqliteFeedStore;
+  private readonly leases: SqliteLeases;
   private readonly poller: RevisionPoller;
   private closed = false;
 
@@ -53,6 +57,7 @@ export class SqliteFeedRegistry implements ChangeFeedRegistry {
     options: SqliteFeedOptions,
   ) {
     this.store = new SqliteFeedStore(db, historySize(options.history));
+    this.leases = new SqliteLeases(db);
     this.poller = new RevisionPoller(() => this.store.revision(), options.pollInterval ?? 25);
   }
 
@@ -78,6 +83,26 @@ export class SqliteFeedRegistry implements ChangeFeedRegistry {
       if (change) this.poller.wakeAll();
       return change;
     });
+  }
+
+  get(name: string): Promise<StoredApp | undefined> {
+    return this.run(() => this.store.get(name));
+  }
+
+  lease(name: string, url: string, ttlMs: number): Promise<void> {
+    return this.run(() => this.leases.lease(name, url, ttlMs));
+  }
+
+  renewLease(name: string, url: string, ttlMs: number): Promise<boolean> {
+    return this.run(() => this.leases.renew(name, url, ttlMs));
+  }
+
+  dropLease(name: string, url: string): Promise<void> {
+    return this.run(() => this.leases.drop(name, url));
+  }
+
+  expiredLeases(limit?: number): Promise<ExpiredLease[]> {
+    return this.run(() => this.leases.expired(limit));
   }
 
   snapshot(): Promise<Snapshot> {

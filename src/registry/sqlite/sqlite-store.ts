@@ -1,9 +1,16 @@
 /**
  * The SQLite feed's tables and its synchronous operations. Every write runs in one BEGIN IMMEDIATE
- * transaction, so processes sharing the file serialise on the write lock and the ticket check,
- * the app row, the revision and the change row commit together or not at all.
+ * transaction, so processes sharing the file serialise on the write lock and the ticket and
+ * `expect` checks, the app row, the revision and the change row commit together or not at all.
  */
-import type { AppRecord, Change, ChangeRequest, Snapshot, Ticket } from "../change-feed.js";
+import type {
+  AppRecord,
+  Change,
+  ChangeRequest,
+  Snapshot,
+  StoredApp,
+  Ticket,
+} from "../change-feed.js";
 import type { SqliteDatabase, SqliteStatement } from "./sqlite-driver.js";
 
 const SCHEMA = `
@@ -16,7 +23,8 @@ INSERT OR IGNORE INTO meta (id, revision, ticket) VALUES (1, 0, 0);
 CREATE TABLE IF NOT EXISTS apps (
   name TEXT PRIMARY KEY,
   position INTEGER NOT NULL,
-  json TEXT NOT NULL
+  json TEXT NOT NULL,
+  revision INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS apps_by_position ON apps (position);
 CREATE TABLE IF NOT EXISTS changes (
@@ -32,6 +40,19 @@ CREATE TABLE IF NOT EXISTS tickets (
 );
 `;
 
+/**
+ * Files written before apps had a `revision` (the revision of the change that last wrote the
+ * app) get the column. Each app takes its newest change still in the history, else the newest
+ * revision of all: any later write of the app gets a higher one, so `expect` still tells them apart.
+ */
+const ADD_APP_REVISION = `
+ALTER TABLE apps ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+UPDATE apps SET revision = coalesce(
+  (SELECT max(revision) FROM changes WHERE changes.name = apps.name),
+  (SELECT revision FROM meta WHERE id = 1)
+);
+`;
+
 const STATEMENTS = {
   revision: "SELECT revision FROM meta WHERE id = 1",
   state: "SELECT revision, (SELECT min(revision) FROM changes) AS oldest FROM meta WHERE id = 1",
@@ -41,9 +62,10 @@ const STATEMENTS = {
   setTicket:
     "INSERT INTO tickets (name, last, committed) VALUES (?, ?, 0) ON CONFLICT (name) DO UPDATE SET last = excluded.last",
   commitTicket: "UPDATE tickets SET committed = ? WHERE name = ?",
-  hasApp: "SELECT 1 FROM apps WHERE name = ?",
-  insertApp: "INSERT INTO apps (name, position, json) VALUES (?, ?, ?)",
-  updateApp: "UPDATE apps SET json = ? WHERE name = ?",
+  appRevision: "SELECT revision FROM apps WHERE name = ?",
+  app: "SELECT json, revision FROM apps WHERE name = ?",
+  insertApp: "INSERT INTO apps (name, position, json, revision) VALUES (?, ?, ?, ?)",
+  updateApp: "UPDATE apps SET json = ?, revision = ? WHERE name = ?",
   deleteApp: "DELETE FROM apps WHERE name = ?",
   apps: "SELECT json FROM apps ORDER BY position",
   insertChange: "INSERT INTO changes (revision, type, name, json) VALUES (?, ?, ?, ?)",
@@ -86,7 +108,10 @@ export class SqliteFeedStore {
     db.pragma("journal_mode = WAL");
     // In WAL mode NORMAL survives a killed process (only a power loss can drop the last commits).
     db.pragma("synchronous = NORMAL");
-    db.transaction(() => db.exec(SCHEMA)).immediate();
+    db.transaction(() => {
+      db.exec(SCHEMA);
+      if (!hasAppRevision(db)) db.exec(ADD_APP_REVISION);
+    }).immediate();
     this.sql = prepareAll(db);
     this.begin = db.transaction((name: string) => this.beginIn(name)).immediate;
     this.apply = db.transaction((request: ChangeRequest) => this.applyIn(request)).immediate;
@@ -103,6 +128,12 @@ export class SqliteFeedStore {
   state(): FeedState {
     const row = this.sql.state.get() as { revision: number; oldest: number | null };
     return { revision: row.revision, oldest: row.oldest ?? undefined };
+  }
+
+  /** One app and the revision of its last change: one read by primary key. */
+  get(name: string): StoredApp | undefined {
+    const row = this.sql.app.get(name) as { json: string; revision: number } | undefined;
+    return row && { app: JSON.parse(row.json) as AppRecord, revision: row.revision };
   }
 
   /** Up to `limit` changes after `revision`, in order. */
@@ -122,17 +153,22 @@ export class SqliteFeedStore {
     if (request.ticket !== undefined) {
       const row = this.sql.ticket.get(name) as TicketRow | undefined;
       if (row?.last !== request.ticket) return undefined;
-      this.sql.commitTicket.run(request.ticket, name);
     }
+    const current = this.sql.appRevision.get(name) as { revision: number } | undefined;
+    // A failed compare-and-set writes nothing, the ticket included: the operation may retry.
+    if (request.expect !== undefined && request.expect !== (current?.revision ?? 0)) {
+      return undefined;
+    }
+    if (request.ticket !== undefined) this.sql.commitTicket.run(request.ticket, name);
     if (request.op === "delete") {
       if (this.sql.deleteApp.run(name).changes === 0) return undefined;
       return this.record({ type: "app_unregistered", revision: this.nextRevision(), name }, null);
     }
     const json = JSON.stringify(request.app);
-    const exists = this.sql.hasApp.get(name) !== undefined;
+    const exists = current !== undefined;
     const revision = this.nextRevision();
-    if (exists) this.sql.updateApp.run(json, name);
-    else this.sql.insertApp.run(name, revision, json);
+    if (exists) this.sql.updateApp.run(json, revision, name);
+    else this.sql.insertApp.run(name, revision, json, revision);
     const type = exists ? "app_updated" : "app_registered";
     return this.record({ type, revision, name, app: request.app }, json);
   }
@@ -164,4 +200,10 @@ function toChange(row: ChangeRow): Change {
   const { revision, type, name } = row;
   if (type === "app_unregistered") return { type, revision, name };
   return { type, revision, name, app: JSON.parse(row.json ?? "null") as AppRecord };
+}
+
+/** True when the apps table has its `revision` column (false in files of the version before). */
+function hasAppRevision(db: SqliteDatabase): boolean {
+  const sql = "SELECT 1 FROM pragma_table_info('apps') WHERE name = 'revision'";
+  return db.prepare(sql).get() !== undefined;
 }
