@@ -179,6 +179,30 @@ export const ERROR_CODES = {
     description:
       "An app's `detailed_endpoints` reply exceeds `discoveryMaxBytes`; the app is registered without schemas (raw forwarding only).",
   },
+  NO_HEALTHY_INSTANCE: {
+    className: "NoHealthyInstanceError",
+    status: 503,
+    retryable: true,
+    wire: true,
+    description:
+      "Every instance of the app is unhealthy (active checks) or ejected (passive checks): the gateway answers at once, without trying any.",
+  },
+  INSTANCE_MISMATCH: {
+    className: "InstanceMismatchError",
+    status: 409,
+    retryable: false,
+    wire: true,
+    description:
+      'An instance added with `mode: "add"` publishes other endpoints than the app\'s instances; register it with `mode: "replace"` (or under another name) to change the app\'s endpoints.',
+  },
+  OPENAPI_INVALID: {
+    className: "OpenApiInvalidError",
+    status: 422,
+    retryable: false,
+    wire: true,
+    description:
+      "The app's OpenAPI document could not be read, parsed or resolved (bad JSON, unsupported version, broken `$ref`): the app registers without schemas.",
+  },
   UPSTREAM_BUSY: {
     className: "UpstreamBusyError",
     status: 503,
@@ -440,6 +464,12 @@ export type UpstreamUnreachableError = InstanceType<typeof UpstreamUnreachableEr
 export const DiscoveryTooLargeError = errorClass("DISCOVERY_TOO_LARGE");
 export type DiscoveryTooLargeError = InstanceType<typeof DiscoveryTooLargeError>;
 /** App at its in-flight cap. */
+export const NoHealthyInstanceError = errorClass("NO_HEALTHY_INSTANCE");
+export type NoHealthyInstanceError = InstanceType<typeof NoHealthyInstanceError>;
+export const InstanceMismatchError = errorClass("INSTANCE_MISMATCH");
+export type InstanceMismatchError = InstanceType<typeof InstanceMismatchError>;
+export const OpenApiInvalidError = errorClass("OPENAPI_INVALID");
+export type OpenApiInvalidError = InstanceType<typeof OpenApiInvalidError>;
 export const UpstreamBusyError = errorClass("UPSTREAM_BUSY");
 export type UpstreamBusyError = InstanceType<typeof UpstreamBusyError>;
 /** Service is stopping. */

@@ -17,7 +17,7 @@ export type { EndpointDescriptor, HttpMethod, JsonSchema } from "./contract/endp
 export { builtinTasks, ServiceStatus } from "./contract/builtins.js";
 
 export { Service } from "./service/service.js";
-export type { ClientOf, ConnectOptions, ServiceClass, ServiceOptions } from "./service/service.js";
+export type { ClientOf, ServiceClass, ServiceOptions } from "./service/service.js";
 export type {
   EndpointOptions,
   Handler,
@@ -26,7 +26,12 @@ export type {
 } from "./service/endpoint.js";
 export { JsonText } from "./service/json-text.js";
 export type { ServeOptions, ServedService } from "./service/serve.js";
+export type { RegistrationInfo, SelfRegistrationOptions } from "./service/self-registration.js";
 
+export { connect } from "./client/connect.js";
+export type { ConnectOptions, ConnectTasksOptions } from "./client/connect.js";
+export { isDown, probeHeartbeat } from "./client/probe.js";
+export type { ProbeOptions, ProbeResult } from "./client/probe.js";
 export { ConnectionManager } from "./client/connection-manager.js";
 export type { ClientInit, ManagedProcess, ShutdownOptions } from "./client/connection-manager.js";
 export { createDiscoveredClient, createServiceClient } from "./client/create-client.js";
@@ -36,16 +41,20 @@ export type { EndpointMethod, EndpointMethods, ServiceClient, TasksOf } from "./
 export type { LaunchOptions } from "./launcher/launch.js";
 
 export { Gateway } from "./gateway/gateway.js";
-export type { GatewayOptions } from "./gateway/gateway.js";
+export type { GatewayOptions, RegisterOptions } from "./gateway/gateway.js";
+export type { HealthOptions } from "./gateway/upstream/health.js";
+export type { InstanceHealth, PassiveOptions } from "./gateway/upstream/instance.js";
+export type { BalanceStrategy } from "./gateway/upstream/balancer.js";
 export type {
   GatewayChange,
   GatewayClient,
   GatewayClientMembers,
+  RegisterAppOptions,
 } from "./gateway/gateway-client.js";
 export type { AppCallOptions, AppClient, AppClientMembers } from "./gateway/app-client.js";
 export { APP_NAME_PATTERN, RESERVED_APP_NAMES, isValidAppName } from "./gateway/app-name.js";
 export { gatewayTasks } from "./gateway/tasks.js";
-export type { AppInfo, RegisteredApp } from "./gateway/tasks.js";
+export type { AppInfo, AppKind, InstanceInfo, RegisteredApp } from "./gateway/tasks.js";
 export type { FeedFollower, FeedListener } from "./gateway/state/feed-follower.js";
 export { SseParser } from "./gateway/client/event-stream.js";
 export type { ServerEvent } from "./gateway/client/event-stream.js";
@@ -100,6 +109,9 @@ export {
   HeadersTooLargeError,
   DiscoveryTooLargeError,
   UpstreamBusyError,
+  NoHealthyInstanceError,
+  InstanceMismatchError,
+  OpenApiInvalidError,
   LoopDetectedError,
   RegistryUnavailableError,
   InsecureBindError,

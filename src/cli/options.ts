@@ -86,6 +86,46 @@ export function timeoutOption(defaultMs: number): Option {
     .default(defaultMs);
 }
 
+/** What the self-registration flags of `serve` parse into. */
+export interface RegistrationFlags {
+  gateway?: string;
+  name?: string;
+  leaseMs?: number;
+  advertiseUrl?: string;
+  gatewayToken?: string;
+}
+
+/**
+ * Adds `--gateway`, `--name`, `--lease-ms`, `--advertise-url` and `--gateway-token` (or
+ * `$PORTICO_GATEWAY_TOKEN`): a served service registers itself with that gateway. `--gateway`
+ * reads no environment variable here: `$PORTICO_GATEWAY` is where client commands send, and a
+ * service must not start registering itself because a shell exported it.
+ */
+export function addRegistrationOptions(command: Command): Command {
+  return command
+    .option(
+      "--gateway <url>",
+      "register with this gateway while serving (with --name)",
+      parseHttpUrl,
+    )
+    .option("--name <name>", "app name to register under (with --gateway)")
+    .option(
+      "--lease-ms <ms>",
+      "registration lease, renewed every third of it (15000)",
+      integerIn(1_000, 86_400_000),
+    )
+    .option(
+      "--advertise-url <url>",
+      "URL the gateway reaches this service at (default: the served URL)",
+      parseHttpUrl,
+    )
+    .addOption(
+      new Option("--gateway-token <token>", "the gateway's admin token, for registering").env(
+        "PORTICO_GATEWAY_TOKEN",
+      ),
+    );
+}
+
 /** An `Examples:` block for the end of a command's help. */
 export function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;

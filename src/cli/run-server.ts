@@ -3,7 +3,7 @@
  * (one worker), or as a launched process group sharing the port (several workers).
  */
 import { LaunchError, ShutdownTimeoutError } from "../index.js";
-import type { LaunchOptions, Service } from "../index.js";
+import type { LaunchOptions, RegistrationInfo, Service } from "../index.js";
 import { launchService } from "../launcher/launch.js";
 import { untilStopOrClosed, writeLine } from "./io.js";
 import type { CliIo } from "./io.js";
@@ -15,16 +15,23 @@ export interface ListenOptions {
   port: number;
 }
 
+/** The gateway a served service registers with (nothing: it does not register). */
+export type Registration = Pick<
+  LaunchOptions,
+  "gateway" | "name" | "leaseMs" | "advertiseUrl" | "gatewayToken"
+>;
+
 /** How long a stopping server may take before its process is killed. */
 const STOP_GRACE_MS = 10_000;
 
 /**
- * Serves `service` in this process, prints `Serving <Class> at <url>`, and resolves once it has
- * closed gracefully after a stop request or a call to its `shutdown` endpoint.
+ * Serves `service` in this process (registered with its gateway when given one), prints
+ * `Serving <Class> at <url>`, and resolves once it has closed gracefully after a stop request or
+ * a call to its `shutdown` endpoint (unregistered first).
  */
 export async function serveInProcess(
   service: Service,
-  at: ListenOptions,
+  at: ListenOptions & Registration,
   io: CliIo,
 ): Promise<void> {
   const name = service.constructor.name;
@@ -36,6 +43,8 @@ export async function serveInProcess(
     throw error;
   }
   writeLine(io.stdout, `Serving ${name} at ${served.url}`);
+  const registered = served.registration;
+  if (registered) writeLine(io.stdout, registeredLine(registered));
   if ((await untilStopOrClosed(io, served.closed)) === "stop") {
     writeLine(io.stderr, `Stopping ${name}...`);
   }
@@ -49,7 +58,8 @@ export async function serveInProcess(
 export type WorkerOptions = Pick<
   LaunchOptions,
   "adminToken" | "callToken" | "registry" | "serviceOptions"
->;
+> &
+  Registration;
 
 /**
  * Launches `target` as a process group of `workers` processes (output shown here), prints
@@ -76,6 +86,12 @@ export async function launchWorkers(
   const keepAlive = setInterval(() => undefined, 2 ** 31 - 1);
   try {
     writeLine(io.stdout, `Serving ${cls.name} at ${launched.url} (${at.workers} workers)`);
+    if (options.gateway !== undefined && options.name !== undefined) {
+      writeLine(
+        io.stdout,
+        registeredLine({ gateway: String(options.gateway), name: options.name }),
+      );
+    }
     if ((await untilStopOrClosed(io, child.exited)) === "stop") {
       writeLine(io.stderr, `Stopping ${cls.name}...`);
       if (!(await child.stop(STOP_GRACE_MS))) {
@@ -90,4 +106,12 @@ export async function launchWorkers(
   } finally {
     clearInterval(keepAlive);
   }
+}
+
+/** `Registered <name> at <gateway> [as <url>]`: where callers find the service now. */
+function registeredLine(
+  registration: Pick<RegistrationInfo, "gateway" | "name"> & { url?: string },
+): string {
+  const as = registration.url === undefined ? "" : ` as ${registration.url}`;
+  return `Registered ${registration.name} at ${registration.gateway}${as}`;
 }

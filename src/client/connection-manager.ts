@@ -6,9 +6,10 @@ import { builtinTasks } from "../contract/builtins.js";
 import type { EndpointDescriptor } from "../contract/endpoint.js";
 import type { ServiceStatus } from "../contract/builtins.js";
 import type { InferOutput } from "../contract/task.js";
-import { PorticoError, ServiceUnavailableError, ShutdownTimeoutError } from "../errors.js";
+import { PorticoError, ShutdownTimeoutError } from "../errors.js";
 import { createEndpointFunction } from "./endpoint-method.js";
 import type { EndpointFunction } from "./endpoint-method.js";
+import { isDown } from "./probe.js";
 import { HttpTransport } from "./transport.js";
 import type { CallOptions, TransportOptions } from "./transport.js";
 import { zodValidator } from "../contract/validator.js";
@@ -174,11 +175,7 @@ export class ConnectionManager {
   private async _waitUntilDown(grace: number): Promise<boolean> {
     const deadline = Date.now() + grace;
     while (Date.now() < deadline) {
-      try {
-        await this.transport.send("POST", "/status", undefined, { timeout: 1_000 });
-      } catch (error) {
-        if (error instanceof ServiceUnavailableError) return true;
-      }
+      if (isDown(await this.transport.probe({ timeout: 1_000 }))) return true;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     return false;

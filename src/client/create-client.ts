@@ -58,9 +58,10 @@ export function specsFromDescriptors(
     .map(([name, d]) => ({
       name,
       path: d.path || `/${name}`,
-      method: d.methods?.includes("POST") ? "POST" : (d.methods?.[0] ?? "POST"),
+      method: d.http?.method ?? (d.methods?.includes("POST") ? "POST" : (d.methods?.[0] ?? "POST")),
       input: d.input_schema ? jsonSchemaValidator(d.input_schema) : undefined,
       output: d.output_schema ? jsonSchemaValidator(d.output_schema) : undefined,
+      http: d.http,
     }));
 }
 

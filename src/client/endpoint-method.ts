@@ -4,9 +4,11 @@
  * clients built from the wire (JSON Schema) and gateway proxies.
  */
 import type { Dispatcher } from "undici";
+import type { HttpBinding } from "../contract/endpoint.js";
 import { ResponseInvalidError } from "../errors.js";
 import { describeIssues, parseInput } from "../contract/validator.js";
 import type { Validator } from "../contract/validator.js";
+import { sendHttp } from "./http-endpoint.js";
 import type { CallOptions, HttpTransport } from "./transport.js";
 
 /** What a client needs to know to call one endpoint. */
@@ -17,6 +19,8 @@ export interface EndpointSpec {
   method: Dispatcher.HttpMethod;
   input?: Validator | undefined;
   output?: Validator | undefined;
+  /** The app's own HTTP request for a call (non-Portico apps); `method` and `path` then unused. */
+  http?: HttpBinding | undefined;
 }
 
 /** A client method: one input object, per-call options, a Promise of the output. */
@@ -33,8 +37,14 @@ export function createEndpointFunction(
   return async (input, options = {}) => {
     const payload =
       spec.input && options.validateInput !== false ? parseInput(spec.input, input, label) : input;
-    const body = spec.method === "GET" ? undefined : (payload ?? {});
-    const reply = await transport.call(spec.method, path, body, options);
+    const reply = spec.http
+      ? await sendHttp(transport, spec.http, { pathPrefix, input: payload, label, call: options })
+      : await transport.call(
+          spec.method,
+          path,
+          spec.method === "GET" ? undefined : (payload ?? {}),
+          options,
+        );
     if (!spec.output || options.validateOutput === false) return reply;
     const result = spec.output(reply);
     if (result.ok) return result.value;

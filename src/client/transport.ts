@@ -6,16 +6,18 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import { Client, Pool } from "undici";
 import type { Dispatcher } from "undici";
 import { parseHttpUrl } from "../net/url.js";
+import { probeHeartbeat } from "./probe.js";
+import type { ProbeOptions, ProbeResult } from "./probe.js";
 import { ReplyCollector } from "./reply-collector.js";
 import type { RawReply } from "./reply-collector.js";
+import type { PorticoError } from "../errors.js";
 import {
   InvalidOptionsError,
-  PorticoError,
   RequestAbortedError,
-  RequestTimeoutError,
   ServiceUnavailableError,
   errorFromWire,
 } from "../errors.js";
+import { ABORT_REASON, TIMEOUT_REASON, toTransportError } from "./transport-errors.js";
 
 /** Per-call options accepted by every client method. */
 export interface CallOptions {
@@ -43,19 +45,6 @@ export interface TransportOptions {
    */
   token?: string;
 }
-
-const CONNECTION_ERRORS = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EPIPE",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CLOSED",
-  "UND_ERR_CONNECT_TIMEOUT",
-]);
 
 /** Normalises a base URL: absolute http(s), no trailing slash. */
 export function normalizeUrl(url: string | URL): URL {
@@ -127,9 +116,9 @@ export class HttpTransport {
       throw new RequestAbortedError(`${method} ${this.url}${path} was aborted before it was sent`);
     }
     const collector = new ReplyCollector();
-    const timer = setTimeout(() => collector.abort(timeoutReason), timeout);
+    const timer = setTimeout(() => collector.abort(TIMEOUT_REASON), timeout);
     const signal = options.signal;
-    const onAbort = (): void => collector.abort(abortReason);
+    const onAbort = (): void => collector.abort(ABORT_REASON);
     signal?.addEventListener("abort", onAbort, { once: true });
     const own = body === undefined ? this.#bareHeaders : this.#jsonHeaders;
     const headers = options.headers === undefined ? own : mergeHeaders(own, options.headers);
@@ -159,6 +148,24 @@ export class HttpTransport {
     const reply = await this.send(method, path, body, options);
     if (reply.status >= 200 && reply.status < 300) return reply.body;
     throw errorFromWire(reply.status, reply.body, `${method} ${this.url}${path}`);
+  }
+
+  /**
+   * Probes the service's heartbeat over this transport's pool, with its token (a warm socket
+   * stays for the calls that follow). Never rejects.
+   */
+  probe(options: Omit<ProbeOptions, "path" | "origin"> = {}): Promise<ProbeResult> {
+    if (this.closed) {
+      const error = new ServiceUnavailableError(`Client for ${this.url} is closed`);
+      return Promise.resolve({ ok: false, error });
+    }
+    const headers = mergeHeaders(this.#bareHeaders, options.headers ?? {});
+    return probeHeartbeat(this.pool, {
+      ...options,
+      headers,
+      path: `${this.basePath}/heartbeat`,
+      origin: this.origin,
+    });
   }
 
   /**
@@ -200,29 +207,11 @@ export class HttpTransport {
   }
 
   private mapError(error: unknown, what: string, timeout: number): PorticoError {
-    if (error === timeoutReason || (error as Error)?.name === "TimeoutError") {
-      return new RequestTimeoutError(`${what} did not complete within ${timeout} ms`);
-    }
-    if (error === abortReason || (error as Error)?.name === "AbortError") {
-      return new RequestAbortedError(`${what} was aborted`, { cause: error });
-    }
-    if (error instanceof PorticoError) return error;
-    const code = (error as { code?: string })?.code ?? "";
-    if (CONNECTION_ERRORS.has(code) || CONNECTION_ERRORS.has(causeCode(error))) {
-      return new ServiceUnavailableError(`${what}: nothing answers at ${this.url} (${code})`, {
-        cause: error,
-      });
-    }
-    return new ServiceUnavailableError(`${what} failed: ${(error as Error)?.message}`, {
-      cause: error,
-    });
+    return toTransportError(error, { what, url: this.url, timeout });
   }
 }
 
 const JSON_HEADERS = { "content-type": "application/json" };
-// Sentinels tell a deadline from the caller's signal when the call is aborted.
-const timeoutReason = new Error("timeout");
-const abortReason = new Error("aborted");
 
 /**
  * Refuses a bearer token that cannot travel in an `Authorization` header (empty, spaces, control
@@ -248,10 +237,6 @@ function mergeHeaders(
     merged[name] = value;
   }
   return merged;
-}
-
-function causeCode(error: unknown): string {
-  return (error as { cause?: { code?: string } })?.cause?.code ?? "";
 }
 
 function decodeBody(reply: RawReply): unknown {

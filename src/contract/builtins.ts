@@ -14,7 +14,24 @@ export type ServiceStatus = z.infer<typeof ServiceStatus>;
 
 const jsonSchema = z.record(z.string(), z.unknown());
 
-/** Shape of one `detailed_endpoints` entry. */
+/** Shape of an endpoint's `http` binding (see `HttpBinding`). */
+export const httpBindingSchema = z.object({
+  method: z.enum(HTTP_METHODS),
+  path: z.string(),
+  parameters: z.array(
+    z.object({
+      name: z.string(),
+      in: z.enum(["path", "query"]),
+      property: z.string().optional(),
+    }),
+  ),
+  body: z.enum(["fields", "value"]).nullable(),
+});
+
+/**
+ * Shape of one `detailed_endpoints` entry. Not strict: a client reads descriptors of later
+ * versions, keys it does not know dropped (as this one drops nothing of earlier ones).
+ */
 export const endpointDescriptorSchema = z.object({
   name: z.string(),
   path: z.string(),
@@ -22,6 +39,7 @@ export const endpointDescriptorSchema = z.object({
   input_schema: jsonSchema.nullable(),
   output_schema: jsonSchema.nullable(),
   description: z.string().default(""),
+  http: httpBindingSchema.optional(),
 });
 
 /** Shape of `heartbeat`. */

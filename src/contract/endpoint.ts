@@ -15,6 +15,33 @@ export type HttpMethod = (typeof HTTP_METHODS)[number];
 /** Methods the gateway forwards and servers answer; any other gets 405 METHOD_NOT_ALLOWED. */
 export const FORWARDED_METHODS = [...HTTP_METHODS, "HEAD", "OPTIONS"] as const;
 
+/** Where an `HttpBinding` parameter travels. */
+export type HttpParameterLocation = "path" | "query";
+
+/** One path or query parameter of an `HttpBinding`. */
+export interface HttpParameter {
+  /** The parameter's name on the wire: `{name}` in the path template, or the query key. */
+  name: string;
+  in: HttpParameterLocation;
+  /** The input property holding it, when not `name` (two parameters of one name, or `body`). */
+  property?: string;
+}
+
+/**
+ * How a call becomes a plain HTTP request, for endpoints of apps that are not Portico services
+ * (derived from their OpenAPI document). The input is one object: each parameter's property goes
+ * into the path or the query string; the JSON body is the remaining properties (`fields`), the
+ * `body` property (`value`: the body is not an object, or a field shares a parameter's name), or
+ * nothing (`null`). Requiredness and types live in `input_schema` only.
+ */
+export interface HttpBinding {
+  method: HttpMethod;
+  /** Path template relative to the app's URL, e.g. `/items/{id}`. */
+  path: string;
+  parameters: HttpParameter[];
+  body: "fields" | "value" | null;
+}
+
 /** One entry of `detailed_endpoints`: the seed's wire shape (snake_case). */
 export interface EndpointDescriptor {
   name: string;
@@ -23,6 +50,11 @@ export interface EndpointDescriptor {
   input_schema: JsonSchema | null;
   output_schema: JsonSchema | null;
   description: string;
+  /**
+   * Present for endpoints of non-Portico apps: the request a call turns into. Clients that predate
+   * it ignore it (an extra key); `path` then holds the template and `methods` its one method.
+   */
+  http?: HttpBinding;
 }
 
 /**

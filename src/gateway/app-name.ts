@@ -4,6 +4,8 @@
  */
 import { InvalidAppNameError, InvalidAppUrlError } from "../errors.js";
 import { clipText, parseHttpUrl, redactUrlText, safeUrlText } from "../net/url.js";
+import { builtinTasks } from "../contract/builtins.js";
+import { gatewayTasks } from "./tasks.js";
 
 /** Letters, digits, `_` and `-`, starting with a letter; at most 64 characters. */
 export const APP_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -40,15 +42,9 @@ export const RESERVED_APP_NAMES: ReadonlySet<string> = new Set([
   "on",
   "off",
   "changes",
-  // gateway routes
-  "register_app",
-  "unregister_app",
-  "list_apps",
-  "list_apps_with_schemas",
-  "detailed_endpoints",
-  "server_id",
-  "class_name",
-  "pid_file",
+  // gateway routes: its endpoints (taken from the contract, so a new one is reserved at once)
+  ...Object.keys(gatewayTasks),
+  ...Object.keys(builtinTasks),
   "docs",
   "openapi",
   "events",

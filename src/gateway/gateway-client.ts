@@ -18,7 +18,7 @@ import type { AppCallOptions, AppClient, AppInvoker } from "./app-client.js";
 import { assertAppName, isValidAppName } from "./app-name.js";
 import { ChangeHub } from "./client/change-hub.js";
 import type { ChangeListener, GatewayChange } from "./client/change-hub.js";
-import type { GatewayClient, GatewayClientMembers } from "./client/members.js";
+import type { GatewayClient, GatewayClientMembers, RegisterAppOptions } from "./client/members.js";
 import { LiveView } from "./client/live-view.js";
 import type { AppEntry } from "./client/live-view.js";
 import { Subscription } from "./client/subscription.js";
@@ -27,7 +27,8 @@ import { gatewayTasks } from "./tasks.js";
 import type { AppInfo, RegisteredApp } from "./tasks.js";
 
 export type { GatewayChange } from "./client/change-hub.js";
-export type { GatewayClient, GatewayClientMembers } from "./client/members.js";
+
+export type { GatewayClient, GatewayClientMembers, RegisterAppOptions } from "./client/members.js";
 
 /** Specs of the gateway's own endpoints, built once (their zod validators are reused). */
 const GATEWAY_SPECS = specsFromTasks(gatewayTasks);
@@ -71,10 +72,21 @@ class GatewayConnection extends ConnectionManager implements GatewayClientMember
   async registerApp(
     name: string,
     url: string | URL,
-    client?: ConnectionManager,
+    options?: ConnectionManager | RegisterAppOptions,
   ): Promise<RegisteredApp> {
     assertAppName(name);
-    const info = (await this._gateway.register_app({ name, url: String(url) })) as RegisteredApp;
+    // A client passed directly (the signature of earlier versions) keeps working.
+    const given: RegisterAppOptions =
+      options instanceof ConnectionManager ? { client: options } : (options ?? {});
+    const info = (await this._gateway.register_app({
+      name,
+      url: String(url),
+      ...(given.mode ? { mode: given.mode } : {}),
+      ...(given.leaseMs !== undefined ? { lease_ms: given.leaseMs } : {}),
+      ...(given.openapi !== undefined ? { openapi: String(given.openapi) } : {}),
+      ...(given.healthPath !== undefined ? { health_path: given.healthPath } : {}),
+    })) as RegisteredApp;
+    const client = given.client;
     const local = (client as { [ENDPOINT_SPECS]?: EndpointSpec[] } | undefined)?.[ENDPOINT_SPECS];
     this._view.lend(name, info.url, local);
     // Without a revision a later operation on the name superseded this one: the view waits for it.
@@ -82,7 +94,12 @@ class GatewayConnection extends ConnectionManager implements GatewayClientMember
     return info;
   }
 
-  async unregisterApp(name: string): Promise<void> {
+  async unregisterApp(name: string, options: { url?: string | URL } = {}): Promise<void> {
+    if (options.url !== undefined) {
+      // One instance: the app may stay, with fewer instances; the push brings the new record.
+      await this._gateway.unregister_app({ name, url: String(options.url) });
+      return;
+    }
     let reply: { revision?: number };
     try {
       reply = (await this._gateway.unregister_app({ name })) as { revision?: number };

@@ -10,7 +10,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
 import type { ClientInit } from "../client/connection-manager.js";
-import { AppNotRegisteredError, ServiceStoppingError } from "../errors.js";
+import {
+  AppNotRegisteredError,
+  InstanceMismatchError,
+  InvalidOptionsError,
+  ServiceStoppingError,
+} from "../errors.js";
 import { MemoryFeedRegistry } from "../registry/memory/memory-registry.js";
 import { createRegistry } from "../registry/create-registry.js";
 import type { AppRecord, Registry } from "../registry/registry.js";
@@ -23,6 +28,19 @@ import { EventStreams } from "./events/event-streams.js";
 import { registerEventsRoute } from "./events/events-route.js";
 import { Forwarder } from "./forward/forwarder.js";
 import { AppTable } from "./state/app-table.js";
+import {
+  editApp,
+  endpointDifference,
+  sameEndpoints,
+  withInstance,
+  withoutInstance,
+} from "./state/app-writes.js";
+import { LeaseSweeper } from "./state/lease-sweeper.js";
+import type { AppInstances, BalanceStrategy } from "./upstream/balancer.js";
+import { Fleet, instancesOf } from "./upstream/fleet.js";
+import { HealthChecker, healthOptions } from "./upstream/health.js";
+import type { HealthOptions } from "./upstream/health.js";
+import type { Instance, PassiveOptions } from "./upstream/instance.js";
 import { CATCH_UP_MS, FeedFollower } from "./state/feed-follower.js";
 import { UpstreamGuard } from "./upstream/guard.js";
 import type { UpstreamResolver } from "./upstream/guard.js";
@@ -31,7 +49,8 @@ import type { Discovery } from "./upstream/discovery.js";
 import { Upstreams } from "./upstream/upstreams.js";
 import { createGatewayClient } from "./gateway-client.js";
 import { gatewayTasks } from "./tasks.js";
-import type { RegisteredApp } from "./tasks.js";
+import type { InstanceInfo, RegisteredApp } from "./tasks.js";
+import { healthFrame } from "./events/sse-frames.js";
 
 /** Options of a gateway. */
 export interface GatewayOptions extends ServiceOptions {
@@ -67,7 +86,37 @@ export interface GatewayOptions extends ServiceOptions {
   maxInFlightPerApp?: number;
   /** Milliseconds between `: ping` comments on `/events` streams (15 s). */
   eventsHeartbeatMs?: number;
+  /**
+   * Active health checks of every instance, per replica: `{ intervalMs: 5000, timeoutMs: 1000,
+   * unhealthyAfter: 2, healthyAfter: 1 }` by default; `false` turns them off.
+   */
+  health?: Partial<HealthOptions> | false;
+  /**
+   * Passive ejection: `{ consecutiveFailures: 5, ejectMs: 10000, maxEjectMs: 300000 }` by
+   * default (connect errors, resets and 502/503/504 in a row); `false` turns it off.
+   */
+  passiveHealth?: Partial<PassiveOptions> | false;
+  /** How calls spread over an app's instances (`least-in-flight`, the default, or `round-robin`). */
+  balance?: BalanceStrategy;
 }
+
+/** How an instance is registered. */
+export interface RegisterOptions {
+  /** `replace` (the default): the app becomes this one instance; `add`: one more instance of it. */
+  mode?: "replace" | "add";
+  /** Keep the instance only while `renew_lease` comes within this many ms (manual: never expires). */
+  leaseMs?: number;
+  /** URL of the app's OpenAPI document (default: `/openapi.json` when it has no `detailed_endpoints`). */
+  openapi?: string;
+  /** Path a non-Portico app answers with 2xx/3xx when healthy (default: a TCP connect). */
+  healthPath?: string;
+}
+
+const PASSIVE_DEFAULTS: PassiveOptions = {
+  consecutiveFailures: 5,
+  ejectMs: 10_000,
+  maxEjectMs: 300_000,
+};
 
 /** How long a write waits for the feed to bring it back to this gateway's table. */
 const APPLY_MS = 5_000;
@@ -89,10 +138,21 @@ export class Gateway extends Service {
   private readonly guard: UpstreamGuard;
   private readonly upstreams: Upstreams;
   private readonly events: EventStreams;
+  private readonly fleet: Fleet;
+  private readonly checker: HealthChecker | undefined;
+  private sweeper: LeaseSweeper | undefined;
+  /** Re-discoveries in progress, by app and instance, so a restart is handled once. */
+  private readonly rediscovering = new Set<string>();
 
   constructor(options: GatewayOptions = {}) {
     super(options);
-    this.events = new EventStreams({ heartbeatMs: options.eventsHeartbeatMs ?? 15_000 });
+    this.events = new EventStreams({
+      heartbeatMs: options.eventsHeartbeatMs ?? 15_000,
+      decorate: (event) =>
+        event.type === "app_registered" || event.type === "app_updated"
+          ? { ...event, app: this.withHealth(event.app) }
+          : event,
+    });
     this.registrySource = options.registry ?? process.env.PORTICO_REGISTRY ?? "memory://";
     this.discoveryTimeout = options.discoveryTimeout ?? 5_000;
     this.discoveryMaxBytes = options.discoveryMaxBytes ?? 8 * 1024 * 1024;
@@ -109,12 +169,55 @@ export class Gateway extends Service {
     const admin = { access: "admin" } as const;
     this.addEndpoint(
       gatewayTasks.register_app,
-      ({ name, url }) => this.registerApp(name, url),
+      ({ name, url, mode, lease_ms, openapi, health_path }) =>
+        this.registerApp(name, url, {
+          ...(mode ? { mode } : {}),
+          ...(lease_ms !== undefined ? { leaseMs: lease_ms } : {}),
+          ...(openapi !== undefined ? { openapi } : {}),
+          ...(health_path !== undefined ? { healthPath: health_path } : {}),
+        }),
       admin,
     );
-    this.addEndpoint(gatewayTasks.unregister_app, ({ name }) => this.unregisterApp(name), admin);
+    this.addEndpoint(
+      gatewayTasks.unregister_app,
+      ({ name, url }) => this.unregisterApp(name, url === undefined ? {} : { url }),
+      admin,
+    );
+    this.addEndpoint(
+      gatewayTasks.renew_lease,
+      async ({ name, url, lease_ms }) => ({
+        renewed: await this.renewLease(name, url, lease_ms),
+      }),
+      admin,
+    );
+    const passive =
+      options.passiveHealth === false
+        ? undefined
+        : passiveOptions({ ...PASSIVE_DEFAULTS, ...options.passiveHealth });
+    const health = options.health === false ? undefined : healthOptions(options.health);
+    this.fleet = new Fleet({
+      upstreams: this.upstreams,
+      balance: balanceStrategy(options.balance),
+      passive,
+      thresholds: health ?? { unhealthyAfter: 2, healthyAfter: 1 },
+      onHealth: (app, instance) => this.healthChanged(app, instance),
+      onRestart: (app, instance, serverId) => this.rediscover(app, instance, serverId),
+    });
+    if (health) {
+      this.checker = new HealthChecker(
+        health,
+        this.guard,
+        this.policy.via,
+        (app, instance, result) => {
+          this.fleet.onCheck(app, instance, result);
+          this.table.touch(app.name); // its last_check moved
+        },
+      );
+      this.fleet.useChecker(this.checker);
+    }
     this.forwarder = new Forwarder({
       upstreams: this.upstreams,
+      fleet: this.fleet,
       policy: this.policy,
       maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 * 1024,
       maxInFlightPerApp: options.maxInFlightPerApp ?? 0,
@@ -122,7 +225,7 @@ export class Gateway extends Service {
       adminEndpoints: new Set(this.endpointNames("admin").map((n) => n.toLowerCase())),
       onUnknownApp: (name) => this.awaitApp(name),
     });
-    this.table = new AppTable(this.forwarder);
+    this.table = new AppTable(this.fleet, (app) => this.withHealth(app));
     // An in-process registry opens at once, so `app.inject()` works without `serve()`.
     if (typeof this.registrySource !== "string" || this.registrySource === "memory://") {
       this.open().catch(() => undefined); // serve() and every write await it and report errors
@@ -153,6 +256,8 @@ export class Gateway extends Service {
       this.registryInstance = registry;
       this.follower = new FeedFollower(registry, this.table);
       await this.follower.start();
+      this.sweeper = new LeaseSweeper(registry, (name, url) => this.expireInstance(name, url));
+      this.sweeper.start();
     })().catch((error: unknown) => {
       // A store that was down at start may be up at the next attempt: do not keep the failure.
       this.opening = undefined;
@@ -175,55 +280,127 @@ export class Gateway extends Service {
   }
 
   /**
-   * Registers (or replaces) an app and discovers its endpoints. The registry decides which of
-   * concurrent operations on a name wins: the one that began last, even when an earlier one
-   * (still discovering) finishes after it; a superseded registration changes nothing.
+   * Registers an app, or (mode `add`) one more instance of it, and discovers its endpoints
+   * (`detailed_endpoints`, else an OpenAPI document). In mode `replace` the registry decides
+   * which of concurrent operations on a name wins: the one that began last, even when an
+   * earlier one (still discovering) finishes after it. In mode `add` the instance joins the app
+   * by compare-and-set, so concurrent additions all land; its endpoints must be the app's.
    */
-  async registerApp(name: string, url: string): Promise<RegisteredApp> {
+  async registerApp(
+    name: string,
+    url: string,
+    options: RegisterOptions = {},
+  ): Promise<RegisteredApp> {
     assertAppName(name);
     const normalized = normalizeAppUrl(url);
+    const openapi = options.openapi === undefined ? undefined : normalizeAppUrl(options.openapi);
+    const healthPath = options.healthPath === undefined ? undefined : checkPath(options.healthPath);
     await this.open();
     const registry = this.registry;
+    const add = options.mode === "add";
     // The ticket first: an unregister that arrives while the name resolves must still win.
-    const { ticket } = await registry.begin(name);
+    const ticket = add ? undefined : (await registry.begin(name)).ticket;
     await this.guard.check(new URL(normalized).hostname);
     const found: Discovery = await discover(this.upstreams, normalized, {
       timeout: this.discoveryTimeout,
       maxBytes: this.discoveryMaxBytes,
       via: this.policy.via,
+      ...(openapi !== undefined ? { openapi } : {}),
     });
     const endpoints = found.endpoints;
-    const record: AppRecord = { name, url: normalized, endpoints: endpoints ?? {} };
-    const reply: RegisteredApp = { ...record, discovered: endpoints !== undefined };
+    const instance: InstanceInfo = { url: normalized };
+    if (options.leaseMs !== undefined) instance.lease_ms = options.leaseMs;
+    if (found.serverId !== undefined) instance.server_id = found.serverId;
+    const record: AppRecord = {
+      name,
+      url: normalized,
+      endpoints: endpoints ?? {},
+      kind: found.kind,
+      instances: [instance],
+      ...(openapi !== undefined ? { openapi } : {}),
+      ...(healthPath !== undefined ? { health_path: healthPath } : {}),
+    };
+    if (this.state === "Stopping") throw new ServiceStoppingError("The gateway is shutting down");
+    // The lease before the instance: a crash in between leaves a lease that expires alone,
+    // never an instance that should expire and has no lease.
+    if (options.leaseMs !== undefined) await registry.lease(name, normalized, options.leaseMs);
+    const change = add
+      ? await editApp(registry, name, (current) =>
+          current ? { put: this.joined(current, record, instance) } : { put: record },
+        )
+      : await registry.apply({ op: "put", app: record, ticket });
+    if (change) await this.feed.waitFor(change.revision, APPLY_MS);
+    const written = change && change.type !== "app_unregistered" ? change.app : record;
+    const reply: RegisteredApp = {
+      ...this.withHealth(written),
+      discovered: endpoints !== undefined,
+    };
     if (found.error) {
       reply.discovery_error = { code: found.error.code, message: found.error.message };
     }
-    if (this.state === "Stopping") throw new ServiceStoppingError("The gateway is shutting down");
-    const change = await registry.apply({ op: "put", app: record, ticket });
-    if (change) {
-      reply.revision = change.revision;
-      await this.feed.waitFor(change.revision, APPLY_MS);
-    }
+    if (change) reply.revision = change.revision;
     return reply;
   }
 
   /**
    * Removes an app for every client and replica, and drops registrations of it still in
    * progress (the later operation wins, even over a first registration still discovering).
+   * With `url`, removes that instance only (and the app with its last instance).
    */
   async unregisterApp(
     name: string,
-  ): Promise<{ name: string; removed: boolean; revision?: number }> {
+    options: { url?: string } = {},
+  ): Promise<{ name: string; removed: boolean; url?: string; revision?: number }> {
     await this.open();
-    const { ticket, superseded } = await this.registry.begin(name);
-    const change = await this.registry.apply({ op: "delete", name, ticket });
+    const registry = this.registry;
+    const shown = clipText(name);
+    if (options.url !== undefined) {
+      const url = normalizeAppUrl(options.url);
+      let found = false;
+      const change = await editApp(registry, name, (current) => {
+        found = current !== undefined && instancesOf(current).some((i) => i.url === url);
+        if (!current || !found) return undefined;
+        const rest = withoutInstance(current, url);
+        return rest ? { put: rest } : { remove: true };
+      });
+      await registry.dropLease(name, url);
+      if (!found) {
+        throw new AppNotRegisteredError(`App "${shown}" has no instance at ${clipText(url)}`, {
+          data: { name: shown, url: clipText(url) },
+        });
+      }
+      if (change) await this.feed.waitFor(change.revision, APPLY_MS);
+      return { name, removed: true, url, ...(change ? { revision: change.revision } : {}) };
+    }
+    const current = this.table.get(name);
+    const { ticket, superseded } = await registry.begin(name);
+    const change = await registry.apply({ op: "delete", name, ticket });
+    for (const instance of current ? instancesOf(current) : []) {
+      if (instance.lease_ms !== undefined) await registry.dropLease(name, instance.url);
+    }
     if (change) {
       await this.feed.waitFor(change.revision, APPLY_MS);
       return { name, removed: true, revision: change.revision };
     }
     if (superseded) return { name, removed: true };
-    const shown = clipText(name);
     throw new AppNotRegisteredError(`App "${shown}" is not registered`, { data: { name: shown } });
+  }
+
+  /**
+   * Extends the lease of a self-registered instance. False when it is gone (expired, removed,
+   * or the app replaced): the service then registers again.
+   */
+  async renewLease(name: string, url: string, leaseMs?: number): Promise<boolean> {
+    const normalized = normalizeAppUrl(url);
+    await this.open();
+    const instance = this.fleet.instance(name, normalized);
+    if (!instance || instance.leaseMs === undefined) {
+      // Not (or no longer) a leased instance of this app here: the service must register again.
+      if (!(await this.registry.get(name))?.app.instances?.some((i) => i.url === normalized)) {
+        return false;
+      }
+    }
+    return this.registry.renewLease(name, normalized, leaseMs ?? instance?.leaseMs ?? 15_000);
   }
 
   /** Opens the registry, loads its apps (a durable one survives restarts), then listens. */
@@ -239,9 +416,11 @@ export class Gateway extends Service {
 
   override async close(): Promise<void> {
     this.events.close();
+    this.checker?.close();
+    await this.sweeper?.close();
     await super.close();
     await this.follower?.close();
-    this.forwarder.close();
+    this.fleet.close();
     await this.upstreams.close();
     // A registry passed in belongs to the caller; one opened from a URL is this gateway's.
     if (typeof this.registrySource === "string") await this.registryInstance?.close();
@@ -266,7 +445,89 @@ export class Gateway extends Service {
   }
 
   protected override heartbeatDetails(): unknown {
-    return { apps: this.table.size, revision: this.table.revision };
+    return {
+      apps: this.table.size,
+      revision: this.table.revision,
+      instances: this.checker?.size ?? null,
+    };
+  }
+
+  /** The health checker (undefined when checks are off): tests and tools may run a check now. */
+  get healthChecker(): HealthChecker | undefined {
+    return this.checker;
+  }
+
+  /** This replica's view of app `name`'s instances. */
+  instancesOf(name: string): InstanceInfo[] {
+    return this.fleet.apps.get(name)?.instances.map((instance) => instance.info()) ?? [];
+  }
+
+  /** The app as stored, with the instances' health as this replica sees it. */
+  private withHealth(app: AppRecord): AppRecord {
+    const instances = this.fleet.apps.get(app.name)?.instances;
+    return instances ? { ...app, instances: instances.map((i) => i.info()) } : app;
+  }
+
+  /** The app with `instance` joined, or INSTANCE_MISMATCH when it publishes other endpoints. */
+  private joined(current: AppRecord, record: AppRecord, instance: InstanceInfo): AppRecord {
+    const alone = instancesOf(current).every((i) => i.url === instance.url);
+    // An instance whose schemas could not be read (slow, briefly down) joins on the app's.
+    const unknown = record.kind !== "portico" && record.kind !== "openapi";
+    if (!alone && !unknown && !sameEndpoints(current.endpoints, record.endpoints)) {
+      const difference = endpointDifference(current.endpoints, record.endpoints);
+      throw new InstanceMismatchError(
+        `Instance ${clipText(instance.url)} of app "${current.name}" publishes other endpoints than the app (missing: ${list(difference.missing)}; extra: ${list(difference.extra)}; changed: ${list(difference.changed)}). Register it with mode "replace" to change the app's endpoints.`,
+        { data: { name: current.name, url: instance.url, ...difference } },
+      );
+    }
+    return withInstance(alone ? record : current, instance);
+  }
+
+  /** An instance's health changed on this replica: list it again and tell `/events`. */
+  private healthChanged(app: AppInstances, instance: Instance): void {
+    this.table.touch(app.name);
+    this.events.sendFrame(healthFrame(app.name, instance.info(), this.table.revision));
+  }
+
+  /**
+   * A check saw a new `server_id`: the instance restarted, maybe with other endpoints. Fetch
+   * them again and publish `app_updated` (every replica may notice; the compare-and-set and the
+   * "nothing changed" check make the second one a no-op).
+   */
+  private rediscover(app: AppInstances, instance: Instance, serverId: string): void {
+    const key = `${app.name}\n${instance.url}`;
+    if (this.rediscovering.has(key) || !this.registryInstance) return;
+    this.rediscovering.add(key);
+    const registry = this.registryInstance;
+    void (async () => {
+      const found = await discover(this.upstreams, instance.url, {
+        timeout: this.discoveryTimeout,
+        maxBytes: this.discoveryMaxBytes,
+        via: this.policy.via,
+      });
+      const id = found.serverId ?? serverId;
+      const change = await editApp(registry, app.name, (current) => {
+        const stored = current && instancesOf(current).find((i) => i.url === instance.url);
+        if (!current || !stored) return undefined;
+        const endpoints = found.endpoints ?? current.endpoints;
+        if (stored.server_id === id && sameEndpoints(endpoints, current.endpoints))
+          return undefined;
+        return { put: withInstance({ ...current, endpoints }, { ...stored, server_id: id }) };
+      });
+      if (change) await this.feed.waitFor(change.revision, APPLY_MS);
+    })()
+      .catch(() => undefined) // the next check tries again
+      .finally(() => this.rediscovering.delete(key));
+  }
+
+  /** A lease ran out: remove its instance if it is still there with a lease. */
+  private async expireInstance(name: string, url: string): Promise<void> {
+    await editApp(this.registry, name, (current) => {
+      const stored = current && instancesOf(current).find((i) => i.url === url);
+      if (!current || stored?.lease_ms === undefined) return undefined;
+      const rest = withoutInstance(current, url);
+      return rest ? { put: rest } : { remove: true };
+    });
   }
 
   /**
@@ -284,6 +545,42 @@ export class Gateway extends Service {
     if (names !== undefined && names.every((name) => this.table.has(name))) return;
     await this.follower?.catchUp(CATCH_UP_MS);
   }
+}
+
+function list(names: string[]): string {
+  return names.length === 0 ? "none" : names.map((n) => clipText(n)).join(", ");
+}
+
+/** A health check path: absolute, no scheme or host (it is appended to each instance's URL). */
+function checkPath(path: string): string {
+  if (!/^\/[^\s]*$/.test(path) || path.startsWith("//")) {
+    throw new InvalidOptionsError(
+      `health_path must be a path starting with "/", got ${clipText(path)}`,
+      {
+        data: { health_path: clipText(path) },
+      },
+    );
+  }
+  return path;
+}
+
+function balanceStrategy(value: unknown): BalanceStrategy {
+  if (value === undefined) return "least-in-flight";
+  if (value === "least-in-flight" || value === "round-robin") return value;
+  throw new InvalidOptionsError(`balance must be "least-in-flight" or "round-robin"`, {
+    data: { balance: value },
+  });
+}
+
+function passiveOptions(options: PassiveOptions): PassiveOptions {
+  for (const [key, value] of Object.entries(options)) {
+    if (!Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1) {
+      throw new InvalidOptionsError(`passiveHealth.${key} must be a positive integer`, {
+        data: { [key]: value },
+      });
+    }
+  }
+  return options;
 }
 
 /** A comma-separated list from the environment, or undefined when the variable is unset. */

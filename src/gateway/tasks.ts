@@ -6,11 +6,50 @@ import { z } from "zod";
 import { endpointDescriptorSchema } from "../contract/builtins.js";
 import { task } from "../contract/task.js";
 
+/** How an app describes its endpoints: Portico `detailed_endpoints`, OpenAPI, or not at all. */
+export const appKindSchema = z.enum(["portico", "openapi", "http"]);
+
+/** What kind of app it is (decides discovery and the default health check). */
+export type AppKind = z.infer<typeof appKindSchema>;
+
+/** Health of an instance as one gateway replica sees it (health is per replica). */
+export const instanceHealthSchema = z.enum(["healthy", "unhealthy", "ejected"]);
+
+/** Health of an instance as one gateway replica sees it. */
+export type InstanceHealth = z.infer<typeof instanceHealthSchema>;
+
+/** One instance (URL) of an app. */
+export const instanceSchema = z.object({
+  url: z.string(),
+  lease_ms: z
+    .number()
+    .int()
+    .optional()
+    .describe(
+      "The lease of a self-registered instance; absent for manual ones, which never expire",
+    ),
+  server_id: z.string().optional().describe("The instance's server_id when last discovered"),
+  health: instanceHealthSchema
+    .optional()
+    .describe(
+      "This replica's view: healthy, unhealthy (active checks) or ejected (passive checks)",
+    ),
+  last_check: z.string().optional().describe("ISO time of this replica's last active check"),
+  last_error: z.string().optional().describe("Why the last check or call failed"),
+});
+
+/** One instance of an app. */
+export type InstanceInfo = z.infer<typeof instanceSchema>;
+
 /** One registered app as the gateway reports it. */
 export const appInfoSchema = z.object({
   name: z.string(),
-  url: z.string(),
+  url: z.string().describe("The first instance's URL (clients of earlier versions read this)"),
   endpoints: z.record(z.string(), endpointDescriptorSchema),
+  kind: appKindSchema.optional(),
+  instances: z.array(instanceSchema).optional(),
+  openapi: z.string().optional().describe("The OpenAPI document's URL given at registration"),
+  health_path: z.string().optional().describe("Path of the app's HTTP health check"),
 });
 
 /** One registered app: name, URL and its endpoints (JSON Schemas included). */
@@ -21,8 +60,29 @@ export const gatewayTasks = {
   register_app: task({
     name: "register_app",
     description:
-      "Registers (or replaces) an app; the gateway fetches its detailed_endpoints itself.",
-    input: z.object({ name: z.string(), url: z.string() }),
+      "Registers an app (mode replace, the default) or adds an instance to it (mode add); the gateway fetches its endpoints itself (detailed_endpoints, else an OpenAPI document).",
+    input: z.object({
+      name: z.string(),
+      url: z.string(),
+      mode: z
+        .enum(["replace", "add"])
+        .optional()
+        .describe("replace: the app becomes this one instance; add: one more instance of it"),
+      lease_ms: z
+        .number()
+        .int()
+        .min(1_000)
+        .max(86_400_000)
+        .optional()
+        .describe("Keep the instance only while renew_lease is called within this many ms"),
+      openapi: z.string().optional().describe("URL of the app's OpenAPI document"),
+      health_path: z
+        .string()
+        .optional()
+        .describe(
+          "Path answered with 2xx/3xx when healthy (non-Portico apps; default: TCP connect)",
+        ),
+    }),
     output: appInfoSchema.extend({
       discovered: z.boolean().describe("Whether the app's endpoint schemas could be fetched"),
       discovery_error: z
@@ -40,13 +100,26 @@ export const gatewayTasks = {
   }),
   unregister_app: task({
     name: "unregister_app",
-    description: "Removes an app; its routes disappear for every client.",
-    input: z.object({ name: z.string() }),
+    description:
+      "Removes an app, or with `url` one instance of it (the app goes with its last instance).",
+    input: z.object({ name: z.string(), url: z.string().optional() }),
     output: z.object({
       name: z.string(),
       removed: z.boolean(),
+      url: z.string().optional().describe("The instance removed, when one was named"),
       revision: z.number().int().optional().describe("The registry revision of the removal"),
     }),
+  }),
+  renew_lease: task({
+    name: "renew_lease",
+    description:
+      "Extends the lease of a self-registered instance; renewed false means it is gone (register again).",
+    input: z.object({
+      name: z.string(),
+      url: z.string(),
+      lease_ms: z.number().int().min(1_000).max(86_400_000).optional(),
+    }),
+    output: z.object({ renewed: z.boolean() }),
   }),
   list_apps: task({
     name: "list_apps",

@@ -1,14 +1,18 @@
 /**
- * The code a launched process runs: load the service class, serve it, write the PID file, and
- * stop cleanly on `shutdown`, SIGTERM/SIGINT, or when the launching process goes away. With
- * several workers the primary forks them through node:cluster and they share the port.
+ * The code a launched process runs: load the service class, serve it (registered with its gateway
+ * when it has one), write the PID file, tell the launcher it is ready, and stop cleanly on
+ * `shutdown`, SIGTERM/SIGINT, or when the launching process goes away. With several workers the
+ * primary forks them through node:cluster (they share the port) and holds the one registration.
  */
 import cluster from "node:cluster";
 import { rmSync, writeFileSync } from "node:fs";
-import { LaunchError } from "../errors.js";
-import type { Service, ServiceClass } from "../service/service.js";
-import { WORKERS_READY_MESSAGE, childConfigSchema } from "./config.js";
-import type { ChildConfig } from "./config.js";
+import { LaunchError, PorticoError } from "../errors.js";
+import { baseUrl } from "../service/listen-address.js";
+import { SelfRegistration } from "../service/self-registration.js";
+import type { ServiceClass } from "../service/service.js";
+import { READY_MESSAGE, childConfigSchema } from "./config.js";
+import type { ChildConfig, FailedMessage } from "./config.js";
+import type { ServableService } from "./launchable.js";
 
 const SHUTDOWN_MESSAGE = "portico:shutdown";
 
@@ -38,7 +42,7 @@ export async function loadServiceClass(
   }
   const cls = mod[config.exportName] as ServiceClass | undefined;
   // Duck-typed: the module may have loaded its own copy of portico.
-  if (typeof cls !== "function" || typeof (cls.prototype as Service).serve !== "function") {
+  if (typeof cls !== "function" || typeof (cls.prototype as ServableService).serve !== "function") {
     throw new LaunchError(
       `${config.module} has no Service subclass exported as "${config.exportName}"`,
     );
@@ -46,13 +50,33 @@ export async function loadServiceClass(
   return cls;
 }
 
+/**
+ * Writes why this process could not start to stderr and tells the launcher (its error code and
+ * message) over IPC; resolves once that was sent (bounded), so the caller may exit.
+ */
+export function reportFailure(error: unknown): Promise<void> {
+  process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+  if (!process.send || !(error instanceof PorticoError)) return Promise.resolve();
+  const { code, message, data } = error;
+  const failed: FailedMessage = { type: "portico:failed", error: { code, message, data } };
+  return new Promise((resolve) => {
+    setTimeout(resolve, 1_000).unref();
+    process.send?.(failed, undefined, {}, () => resolve());
+  });
+}
+
 /** Entry of a launched process: primary (several workers) or a single server. */
 export async function runChild(config: ChildConfig): Promise<void> {
   if (config.numWorkers > 1 && cluster.isPrimary) return runPrimary(config);
   const cls = await loadServiceClass(config);
   const service = new cls({ ...config.serviceOptions, id: config.id, pidFile: config.pidFile });
-  const served = await service.serve({ host: config.host, port: config.port });
-  if (cluster.isPrimary) writeFileSync(config.pidFile, String(process.pid));
+  // Workers share the port: the primary registers the one instance they make up.
+  const registration = cluster.isPrimary ? config.registration : undefined;
+  const served = await service.serve({ host: config.host, port: config.port, ...registration });
+  if (cluster.isPrimary) {
+    writeFileSync(config.pidFile, String(process.pid));
+    process.send?.(READY_MESSAGE);
+  }
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
@@ -70,10 +94,13 @@ export async function runChild(config: ChildConfig): Promise<void> {
 
 function runPrimary(config: ChildConfig): void {
   writeFileSync(config.pidFile, String(process.pid));
+  let registration: SelfRegistration | undefined;
   let stopping = false;
-  const stop = (exitCode = 0): void => {
+  const stop = async (exitCode = 0): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    // Off the gateway first, while the workers still answer the calls already routed here.
+    await registration?.stop();
     const workers = Object.values(cluster.workers ?? {});
     let left = workers.length;
     const done = (): void => {
@@ -87,26 +114,34 @@ function runPrimary(config: ChildConfig): void {
     }
     setTimeout(done, 10_000).unref();
   };
+  const ready = async (): Promise<void> => {
+    if (config.registration) {
+      registration = new SelfRegistration(config.registration);
+      await registration.start(baseUrl(config.host, config.port));
+    }
+    process.send?.(READY_MESSAGE);
+  };
   let listeners = 0;
   const fork = (): void => {
     const worker = cluster.fork();
     let listening = false;
     worker.once("listening", () => {
       listening = true;
-      // The first worker to listen already answers `status`: tell the launcher when all do.
-      if (++listeners === config.numWorkers) process.send?.(WORKERS_READY_MESSAGE);
+      // The first worker to listen already answers: the group is ready when all of them do.
+      if (++listeners !== config.numWorkers) return;
+      ready().catch((error: unknown) => reportFailure(error).then(() => stop(1)));
     });
-    worker.on("message", (message) => message === SHUTDOWN_MESSAGE && stop());
+    worker.on("message", (message) => message === SHUTDOWN_MESSAGE && void stop());
     worker.once("exit", () => {
       if (stopping) return;
       // A worker that dies before it ever listened would die again: the group cannot start, so
       // fail (the launcher reports it) instead of forking forever. One that served is replaced.
       if (listening) fork();
-      else stop(1);
+      else void stop(1);
     });
   };
   for (let i = 0; i < config.numWorkers; i++) fork();
-  installStopSignals(() => stop());
+  installStopSignals(() => void stop());
 }
 
 function installStopSignals(stop: () => void): void {

@@ -1,11 +1,13 @@
 /**
- * A spawned service process: its stderr tail (for error messages), exit tracking, the stop ladder
- * (SIGTERM, then SIGKILL after a grace period), and cleanup when the launching process exits.
+ * A spawned service process: its stderr tail (for error messages), exit tracking, what it says
+ * over IPC (ready, or why it failed), the stop ladder (SIGTERM, then SIGKILL after a grace
+ * period), and cleanup when the launching process exits.
  */
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import type { ManagedProcess } from "../client/connection-manager.js";
-import { WORKERS_READY_MESSAGE } from "./config.js";
+import { READY_MESSAGE, isFailedMessage } from "./config.js";
+import type { FailedMessage } from "./config.js";
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -25,8 +27,10 @@ export class ChildServiceProcess implements ManagedProcess {
   readonly exited: Promise<void>;
   exitCode: number | null = null;
   exitSignal: NodeJS.Signals | null = null;
-  /** True once a primary has said that all its workers listen. */
-  workersReady = false;
+  /** True once the process said it is ready: serving (every worker listening) and registered. */
+  ready = false;
+  /** Why the process could not start, as it said before exiting. */
+  failure: FailedMessage["error"] | undefined;
   /** Resolves when stderr has closed: after `exit`, its last lines may still be on the way. */
   private readonly stderrClosed: Promise<void>;
   private readonly tail: string[] = [];
@@ -41,7 +45,8 @@ export class ChildServiceProcess implements ManagedProcess {
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (chunk: string) => this.collect(chunk));
     child.on("message", (message) => {
-      if (message === WORKERS_READY_MESSAGE) this.workersReady = true;
+      if (message === READY_MESSAGE) this.ready = true;
+      else if (isFailedMessage(message)) this.failure = message.error;
     });
     this.stderrClosed = child.stderr
       ? once(child.stderr, "close").then(

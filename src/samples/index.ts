@@ -1,4 +1,5 @@
 /**
- * Sample services (`portico/samples`).
+ * Sample services (`portico/samples`); their contracts alone are `portico/samples/contract`.
  */
-export { EchoService, echoTask } from "./echo-service.js";
+export { EchoService } from "./echo-service.js";
+export { echoTask, echoTasks } from "./contract.js";

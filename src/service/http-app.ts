@@ -58,6 +58,15 @@ interface RouteAccess {
   access?: AccessAction;
 }
 
+// Declared on fastify's route config, so a route may carry it whatever else augments that config
+// (a plugin such as @fastify/swagger declares its own keys there, which makes ours excess).
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** Who may call the route: the access policy's action ("call" when absent). */
+    access?: AccessAction;
+  }
+}
+
 const ANSWERED_METHODS = new Set<string>(FORWARDED_METHODS);
 
 /** Builds the fastify app of a service. */

@@ -1,63 +1,52 @@
 /**
- * Runs a service's HTTP server in the current process.
+ * Runs a service's HTTP server in the current process, registered with a gateway while it serves
+ * when told one (`gateway` and `name`).
  */
 import type { AddressInfo } from "node:net";
+import type { FastifyInstance } from "fastify";
 import { AlreadyRunningError, InvalidOptionsError } from "../errors.js";
-import { isValidListenHost } from "../net/address.js";
-import { parseHttpUrl } from "../net/url.js";
-import type { Service } from "./service.js";
+import { resolveListenAddress } from "./listen-address.js";
+import type { ListenAt } from "./listen-address.js";
+import { SelfRegistration } from "./self-registration.js";
+import type { RegistrationInfo, SelfRegistrationOptions } from "./self-registration.js";
 
-/** Where to listen. */
-export interface ServeOptions {
-  /** Interface to bind (127.0.0.1). */
-  host?: string;
-  /** Port (0: a free one). */
-  port?: number;
-  /** Alternative to host+port, e.g. `http://127.0.0.1:8080`. */
-  url?: string | URL;
-}
+export { resolveListenAddress } from "./listen-address.js";
+
+/**
+ * Where to listen, and optionally the gateway to register with (`gateway` and `name` together;
+ * `serve()` then resolves once the gateway has the instance).
+ */
+export interface ServeOptions extends ListenAt, Partial<SelfRegistrationOptions> {}
 
 /** A running in-process server. */
 export interface ServedService {
   /** Base URL, e.g. `http://127.0.0.1:39123`. */
   readonly url: string;
   readonly port: number;
-  /** Stops the server gracefully (in-flight requests finish); idempotent. */
+  /** The gateway registration, when serving with `gateway` and `name`. */
+  readonly registration?: RegistrationInfo;
+  /** Unregisters from the gateway (if registered), then stops gracefully; idempotent. */
   close(): Promise<void>;
   /** Resolves when the server has closed, by `close()` or by the `shutdown` endpoint. */
   readonly closed: Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Resolves host and port from serve options. */
-export function resolveListenAddress(options: ServeOptions): { host: string; port: number } {
-  if (options.url !== undefined) {
-    const fail = (message: string, cause?: unknown): Error =>
-      new InvalidOptionsError(`Cannot serve at that URL: ${message}`, { cause });
-    const url = parseHttpUrl(String(options.url), fail, ["http:"]);
-    const host = url.hostname.replace(/^\[|\]$/g, "");
-    return { host: checkListenHost(host), port: Number(url.port || 80) };
-  }
-  const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidOptionsError(`Invalid port ${String(options.port)}`);
-  }
-  return { host: checkListenHost(options.host ?? "127.0.0.1"), port };
+/** What `listen` needs of a service: its fastify app, and what to release once it closed. */
+export interface ListeningService {
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
 }
 
-function checkListenHost(host: string): string {
-  if (!isValidListenHost(host)) {
-    throw new InvalidOptionsError(
-      `Cannot listen on ${JSON.stringify(host.slice(0, 100))}: not an IP address or a valid host name`,
-      { data: { host: host.slice(0, 100) } },
-    );
-  }
-  return host;
-}
-
-/** Listens and returns the handle. */
-export async function listen(service: Service, options: ServeOptions): Promise<ServedService> {
+/** Listens, registers with the gateway when asked, and returns the handle. */
+export async function listen(
+  service: ListeningService,
+  options: ServeOptions,
+): Promise<ServedService> {
   const { host, port } = resolveListenAddress(options);
+  const registering = registrationOptions(options);
+  // Checked before listening: bad registration options must not leave a server behind.
+  const registration = registering && new SelfRegistration(registering);
   const app = service.app;
   try {
     await app.listen({ host, port });
@@ -72,23 +61,48 @@ export async function listen(service: Service, options: ServeOptions): Promise<S
   }
   const address = app.server.address() as AddressInfo;
   const hostPart = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${hostPart}:${address.port}`;
   let closing: Promise<void> | undefined;
   let markClosed!: () => void;
   const closed = new Promise<void>((resolve) => (markClosed = resolve));
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       try {
+        // Off the gateway first, while this server still answers the calls already routed here.
+        await registration?.stop();
         await app.close();
       } finally {
         await service.close();
         markClosed();
       }
     })());
+  if (registration) {
+    try {
+      await registration.start(url);
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  }
   return {
-    url: `http://${hostPart}:${address.port}`,
+    url,
     port: address.port,
+    ...(registration ? { registration } : {}),
     close,
     closed,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** The registration options, when `gateway` and `name` are given (one without the other is refused). */
+function registrationOptions(options: ServeOptions): SelfRegistrationOptions | undefined {
+  const { gateway, name } = options;
+  if (gateway === undefined && name === undefined) return undefined;
+  if (gateway === undefined || name === undefined) {
+    throw new InvalidOptionsError(
+      "Self-registration needs both `gateway` (the gateway's URL) and `name` (the app name)",
+      { data: { gateway: gateway === undefined ? undefined : String(gateway), name } },
+    );
+  }
+  return { ...options, gateway, name };
 }

@@ -1,48 +1,37 @@
 /**
  * Service: the base class of every Portico service. Declare the contract in `static tasks`,
- * implement it with `addEndpoint`, then `serve()` it in-process or `launch()` it as a process.
+ * implement it with `addEndpoint`, then `serve()` it in-process. The class defines; other parts do
+ * the rest: `launch()` hands over to the launcher (launcher/), `connect()` to the client (client/).
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
 import { builtinTasks } from "../contract/builtins.js";
-import { ServiceStatus } from "../contract/builtins.js";
+import type { ServiceStatus } from "../contract/builtins.js";
 import { HTTP_METHODS } from "../contract/endpoint.js";
 import type { EndpointDescriptor, HttpMethod } from "../contract/endpoint.js";
 import type { AnyTask, TaskRecord } from "../contract/task.js";
-import { createDiscoveredClient, createServiceClient } from "../client/create-client.js";
+import { buildClient, connectWith } from "../client/connect.js";
+import type { ConnectOptions } from "../client/connect.js";
 import type { ClientInit } from "../client/connection-manager.js";
-import { HttpTransport } from "../client/transport.js";
 import type { ServiceClient, TasksOf } from "../client/types.js";
-import { DefinitionError, InvalidOptionsError, ServiceUnavailableError } from "../errors.js";
+import { DefinitionError, InvalidOptionsError } from "../errors.js";
 import type { GatewayClient } from "../gateway/gateway-client.js";
-import { launchService } from "../launcher/launch.js";
+import { launchClient } from "../launcher/launch.js";
 import type { LaunchOptions } from "../launcher/launch.js";
 import { assertNewEndpoint, describeEndpoint } from "./endpoint.js";
 import type { AnyHandler, EndpointOptions, Handler, RegisteredEndpoint } from "./endpoint.js";
-import type { AccessAction, SecurityOptions } from "../security/options.js";
+import type { AccessAction } from "../security/options.js";
 import { buildHttpApp } from "./http-app.js";
 import { buildOpenApi, renderDocsPage } from "./openapi.js";
-import { listen, resolveListenAddress } from "./serve.js";
+import { resolveListenAddress } from "./listen-address.js";
+import type { ServiceOptions } from "./options.js";
+import { listen } from "./serve.js";
 import { AccessPolicy } from "../security/policy.js";
 import type { ServeOptions, ServedService } from "./serve.js";
 
-/** Options of every service (the access policy's among them). */
-export interface ServiceOptions extends SecurityOptions {
-  /** Server id reported by `server_id` and `heartbeat` (a random UUID by default). */
-  id?: string;
-  /** PID file of the launched process (set by the launcher). */
-  pidFile?: string | null;
-  /** Shown in OpenAPI and the docs page. */
-  description?: string;
-  /** fastify/pino logger: `false` (default), `true`, or pino options. */
-  logger?: boolean | Record<string, unknown>;
-  /** Largest request body in bytes (1 MiB). */
-  bodyLimit?: number;
-}
-
-/** Options of `connect()`. */
-export type ConnectOptions = Omit<ClientInit, "url">;
+export type { ServiceOptions } from "./options.js";
+export type { ConnectOptions } from "../client/connect.js";
 
 /** The client type `connect()`/`launch()` return for a service class. */
 export type ClientOf<S> = S extends { readonly isGateway: true }
@@ -156,7 +145,10 @@ export class Service {
 
   /**
    * Serves this service in the current process on `host:port` (127.0.0.1 and a free port by
-   * default). Its `shutdown` endpoint closes this server and nothing else.
+   * default). Its `shutdown` endpoint closes this server and nothing else. With `gateway` and
+   * `name` it registers itself there as an instance with a lease, and resolves once registered.
+   * @example
+   * const served = await new EchoService().serve({ gateway: "http://127.0.0.1:8081", name: "echoer" });
    */
   async serve(options: ServeOptions = {}): Promise<ServedService> {
     this.policy.bind(resolveListenAddress(options).host);
@@ -178,8 +170,8 @@ export class Service {
   }
 
   /**
-   * Launches this service in its own process and resolves with a typed client once it answers
-   * `status` with Available.
+   * Launches this service in its own process (see launcher/) and resolves with a typed client once
+   * it answers Available (and, with `gateway` and `name`, once it registered itself there).
    * @example
    * const echo = await EchoService.launch({ url: "http://127.0.0.1:8080" });
    */
@@ -187,24 +179,14 @@ export class Service {
     this: S,
     options: LaunchOptions = {},
   ): Promise<ClientOf<S>> {
-    const launched = await launchService(this, options);
-    try {
-      return (await (this as unknown as typeof Service).createClient({
-        url: launched.url,
-        process: launched.process,
-        // The child's admin (else caller) token, from the options or inherited: shutdown() needs it.
-        token: launched.token,
-      })) as ClientOf<S>;
-    } catch (error) {
-      await launched.process.stop(2_000);
-      throw error;
-    }
+    const self = this as unknown as typeof Service;
+    return (await launchClient(this, options, (init) => self.createClient(init))) as ClientOf<S>;
   }
 
   /**
-   * Connects to a running service; rejects with `ServiceUnavailableError` when nothing answers.
-   * A class with `static tasks` gets a typed client without any extra call; `Service.connect`
-   * builds its methods from the service's `detailed_endpoints`.
+   * Connects to a running service (see client/connect.ts); rejects with `ServiceUnavailableError`
+   * when nothing answers. A class with `static tasks` gets a typed client without any extra call;
+   * `Service.connect` builds its methods from the service's `detailed_endpoints`.
    */
   static async connect<S extends ServiceClass>(
     this: S,
@@ -212,26 +194,12 @@ export class Service {
     options: ConnectOptions = {},
   ): Promise<ClientOf<S>> {
     const self = this as unknown as typeof Service;
-    // The probe's connection pool becomes the client's: one pool, and its socket stays warm.
-    const transport = new HttpTransport(url, options);
-    try {
-      await assertAvailable(transport, options.timeout ?? 5_000);
-      return (await self.createClient({
-        ...options,
-        url,
-        transport,
-        ownsTransport: true,
-      })) as ClientOf<S>;
-    } catch (error) {
-      await transport.close();
-      throw error;
-    }
+    return (await connectWith(url, options, (init) => self.createClient(init))) as ClientOf<S>;
   }
 
   /** Builds the client of this class; gateways override it. */
-  protected static async createClient(init: ClientInit): Promise<unknown> {
-    if (Object.keys(this.tasks).length === 0) return createDiscoveredClient(init);
-    return createServiceClient(init, this.tasks);
+  protected static createClient(init: ClientInit): Promise<unknown> {
+    return buildClient(init, this.tasks);
   }
 
   /** Extra details reported in `heartbeat` (null by default). */
@@ -364,28 +332,4 @@ function positive(value: number | undefined, name: string): number | undefined {
 function envLogger(): boolean | Record<string, unknown> {
   const level = process.env.PORTICO_LOG_LEVEL;
   return level ? { level } : false;
-}
-
-/** Rejects with `ServiceUnavailableError` unless a Portico service answers Available. */
-async function assertAvailable(transport: HttpTransport, timeout: number): Promise<void> {
-  const url = transport.url;
-  let reply: Awaited<ReturnType<HttpTransport["send"]>>;
-  try {
-    reply = await transport.send("POST", "/status", undefined, { timeout });
-  } catch (error) {
-    const down = error instanceof ServiceUnavailableError;
-    throw new ServiceUnavailableError(`No Portico service answers at ${url}`, {
-      cause: error,
-      data: down ? { url, status: "Down" } : { url },
-    });
-  }
-  const status = (reply.body as { status?: unknown } | undefined)?.status;
-  if (reply.status !== 200 || !ServiceStatus.safeParse(status).success) {
-    throw new ServiceUnavailableError(`No Portico service answers at ${url}`, { data: { url } });
-  }
-  if (status !== "Available") {
-    throw new ServiceUnavailableError(`Service at ${url} is ${String(status)}`, {
-      data: { url, status },
-    });
-  }
 }

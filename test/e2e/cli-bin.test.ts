@@ -124,8 +124,8 @@ describe("portico (built binary)", () => {
     const registered = await run("register", "echoer", echo.url, "--gateway", gateway.url);
     expect(registered.code).toBe(0);
     const apps = await run("apps", "--gateway", gateway.url, "--json");
-    expect(JSON.parse(apps.stdout)).toEqual([
-      { name: "echoer", url: echo.url, endpoints: ["echo"] },
+    expect(JSON.parse(apps.stdout)).toMatchObject([
+      { name: "echoer", url: echo.url, endpoints: ["echo"], instances: [{ url: echo.url }] },
     ]);
     const call = await run("call", `${gateway.url}/echoer`, "echo", '{"message":"via"}');
     expect(JSON.parse(call.stdout)).toEqual({ echoed: "via" });

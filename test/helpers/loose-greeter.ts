@@ -34,7 +34,11 @@ export function startLooseGreeter(): Promise<PlainApp> {
   return startPlainApp((req, res) => {
     if (req.url === "/detailed_endpoints")
       return sendJson(res, 200, { endpoints: { greet: descriptor } });
-    if (req.url === "/status") return sendJson(res, 200, { status: "Available" });
+    if (req.url === "/heartbeat") {
+      return sendJson(res, 200, {
+        heartbeat: { status: "Available", server_id: "greeter", message: "ok" },
+      });
+    }
     if (req.url !== "/greet")
       return sendJson(res, 404, { error: { code: "ENDPOINT_NOT_FOUND", message: "no" } });
     const input = JSON.parse(req.body.toString("utf8")) as { name: string; punctuation?: string };

@@ -1,5 +1,5 @@
 /**
- * A loopback server that answers like a gateway (status, list_apps, list_apps_with_schemas) and
+ * A loopback server that answers like a gateway (heartbeat, list_apps, list_apps_with_schemas) and
  * whose `/events` replies are scripted per request: a client's parser and reconnect loop meet
  * what a real gateway never sends on purpose (404, 503, odd frames, a revision going back).
  */
@@ -65,6 +65,7 @@ export async function startScriptedGateway(script: EventsScript): Promise<Script
     req.on("end", () => {
       const replies: Record<string, unknown> = {
         "/status": { status: "Available" },
+        "/heartbeat": { heartbeat: { status: "Available", server_id: "scripted", message: "ok" } },
         "/list_apps": { apps: gateway.apps.map((a) => a.name) },
         "/list_apps_with_schemas": { apps: gateway.apps, revision: gateway.revision },
       };

@@ -102,10 +102,17 @@ describe("portico apps / register / unregister", () => {
 
     const table = await cli("apps", "--gateway", gw.url);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(new RegExp(`echoer\\s+${echo.url}\\s+echo`));
+    // One line per instance: URL, health as this gateway sees it, last check, endpoints.
+    expect(table.stdout).toMatch(new RegExp(`echoer\\s+${echo.url}\\s+healthy\\s+\\S+\\s+echo`));
     const json = await cli("apps", "--gateway", gw.url, "--json");
-    expect(JSON.parse(json.stdout)).toEqual([
-      { name: "echoer", url: echo.url, endpoints: ["echo"] },
+    expect(JSON.parse(json.stdout)).toMatchObject([
+      {
+        name: "echoer",
+        url: echo.url,
+        kind: "portico",
+        endpoints: ["echo"],
+        instances: [{ url: echo.url, health: "healthy" }],
+      },
     ]);
 
     const removed = await cli("unregister", "echoer", "--gateway", gw.url);
@@ -128,7 +135,9 @@ describe("portico apps / register / unregister", () => {
     expect(run.code).toBe(0);
     expect(run.stderr).not.toBe(""); // the warning
     const listed = await cli("apps", "--gateway", gw.url, "--json");
-    expect(JSON.parse(listed.stdout)).toEqual([{ name: "later", url: NOWHERE, endpoints: [] }]);
+    expect(JSON.parse(listed.stdout)).toMatchObject([
+      { name: "later", url: NOWHERE, kind: "http", endpoints: [] },
+    ]);
   });
 
   it("reports the gateway's error codes with exit code 1", async () => {

@@ -171,7 +171,7 @@ describe("portico gateway --registry / --state / --workers", () => {
     try {
       const url = await servingUrl(again);
       const apps = await cli("apps", "--gateway", url, "--json");
-      expect(JSON.parse(apps.stdout)).toEqual([
+      expect(JSON.parse(apps.stdout)).toMatchObject([
         { name: "echoer", url: echo.url, endpoints: ["echo"] },
       ]);
     } finally {
@@ -312,7 +312,7 @@ describe("portico apps --watch", () => {
     try {
       await expectOutput(watch, (out) => out.includes("No apps registered."));
       await gateway.service.registerApp("echoer", echo.url);
-      await expectOutput(watch, (out) => /echoer\s+http:\S+\s+echo/.test(out));
+      await expectOutput(watch, (out) => /echoer\s+http:\S+\s+healthy\s+\S+\s+echo/.test(out));
       await gateway.service.unregisterApp("echoer");
       await expectOutput(watch, (out) => out.split("No apps registered.").length === 3);
       expect(watch.stdout()).toMatch(/^# \S+ revision 0\nNo apps registered\.\n# \S+ revision 1\n/);
@@ -336,7 +336,7 @@ describe("portico apps --watch", () => {
           .split("\n")
           .slice(0, 2)
           .map((line) => JSON.parse(line) as unknown),
-      ).toEqual([[], [{ name: "echoer", url: echo.url, endpoints: ["echo"] }]]);
+      ).toMatchObject([[], [{ name: "echoer", url: echo.url, endpoints: ["echo"] }]]);
     } finally {
       watch.stop();
     }

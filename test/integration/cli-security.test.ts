@@ -246,7 +246,11 @@ describe("client commands", () => {
     const server = createServer((req, res) => {
       seen.push(req.headers.authorization);
       req.resume();
-      const body = req.url?.startsWith("/list_apps") ? { apps: [] } : { status: "Available" };
+      const body = req.url?.startsWith("/list_apps")
+        ? { apps: [] }
+        : req.url === "/heartbeat"
+          ? { heartbeat: { status: "Available", server_id: "recorder", message: "ok" } }
+          : { status: "Available" };
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -10,7 +10,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/program.js";
 import { createServiceClient } from "../../src/client/create-client.js";
 import { echoTask } from "../../src/samples/echo-service.js";
-import { startEcho, waitFor } from "../helpers/fixtures.js";
+import { startEcho, startGateway, waitFor } from "../helpers/fixtures.js";
+import type { Running } from "../helpers/fixtures.js";
+import type { Gateway } from "../../src/gateway/gateway.js";
 import { liveChildPids } from "../helpers/processes.js";
 
 const ECHO_MODULE = "src/samples/echo-service.ts";
@@ -157,6 +159,77 @@ describe("portico serve", () => {
     ["a bad --workers", ["serve", ECHO_MODULE, "--workers", "0"]],
   ])("rejects %s as a usage error (exit code 2)", async (_what, args) => {
     const run = await runQuiet(...args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("error INVALID_OPTIONS:");
+  });
+});
+
+/** The URLs of app `name`'s instances on `gateway` (none when it is not registered). */
+async function instancesOf(gateway: Running<Gateway>, name: string): Promise<string[]> {
+  const reply = await gateway.service.app.inject({
+    method: "POST",
+    url: "/list_apps_with_schemas",
+    payload: {},
+  });
+  const { apps } = reply.json<{ apps: { name: string; instances?: { url: string }[] }[] }>();
+  return apps.find((a) => a.name === name)?.instances?.map((i) => i.url) ?? [];
+}
+
+describe("portico serve --gateway URL --name NAME", () => {
+  it("registers while serving, says so, and unregisters when stopped", async () => {
+    await using gateway = await startGateway();
+    const args = ["serve", ECHO_MODULE, "--gateway", gateway.url, "--name", "cli-echo"];
+    const code = await withCli(args, async (cli) => {
+      expect(cli.stdout()).toContain(`Registered cli-echo at ${gateway.url} as ${cli.url}\n`);
+      expect(await instancesOf(gateway, "cli-echo")).toEqual([cli.url]);
+    });
+    expect(code).toBe(0);
+    expect(await instancesOf(gateway, "cli-echo")).toEqual([]);
+  });
+
+  it("registers a group of workers once, and unregisters it when stopped", async () => {
+    await using gateway = await startGateway();
+    const args = ["serve", ECHO_MODULE, "--workers", "2", "--gateway", gateway.url];
+    const code = await withCli([...args, "--name", "cli-group"], async (cli) => {
+      expect(cli.stdout()).toContain(`Registered cli-group at ${gateway.url}`);
+      expect(await instancesOf(gateway, "cli-group")).toEqual([cli.url]);
+    });
+    expect(code).toBe(0);
+    expect(await instancesOf(gateway, "cli-group")).toEqual([]);
+    expect(await waitFor(() => liveChildPids().length === 0)).toBe(true);
+  });
+
+  it("fails with the gateway's refusal when its admin token is missing (exit code 1)", async () => {
+    await using gateway = await startGateway({ adminToken: "cli-gw-admin-31f0" });
+    const saved = process.env.PORTICO_GATEWAY_TOKEN;
+    delete process.env.PORTICO_GATEWAY_TOKEN;
+    try {
+      const run = await runQuiet("serve", ECHO_MODULE, "--gateway", gateway.url, "--name", "x");
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain("error UNAUTHORIZED:");
+      const ok = await withCli(
+        ["serve", ECHO_MODULE, "--gateway", gateway.url, "--name", "x"].concat(
+          "--gateway-token",
+          "cli-gw-admin-31f0",
+        ),
+        async (cli) => expect(await instancesOf(gateway, "x")).toEqual([cli.url]),
+      );
+      expect(ok).toBe(0);
+    } finally {
+      if (saved !== undefined) process.env.PORTICO_GATEWAY_TOKEN = saved;
+    }
+  });
+
+  it.each([
+    ["--gateway without --name", ["--gateway", "http://127.0.0.1:9"]],
+    ["--name without --gateway", ["--name", "lonely"]],
+    [
+      "a lease under a second",
+      ["--gateway", "http://127.0.0.1:9", "--name", "x", "--lease-ms", "10"],
+    ],
+    ["a bad --gateway", ["--gateway", "nope", "--name", "x"]],
+  ])("rejects %s as a usage error (exit code 2)", async (_what, flags) => {
+    const run = await runQuiet("serve", ECHO_MODULE, ...flags);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("error INVALID_OPTIONS:");
   });

@@ -32,6 +32,7 @@ interface Recorder extends AsyncDisposable {
 
 const REPLIES: Record<string, unknown> = {
   "/status": { status: "Available" },
+  "/heartbeat": { heartbeat: { status: "Available", server_id: "recorder", message: "ok" } },
   "/list_apps": { apps: ["echoer"] },
   "/list_apps_with_schemas": {
     apps: [{ name: "echoer", url: "http://127.0.0.1:9", endpoints: {} }],
@@ -155,8 +156,8 @@ describe("client tokens", () => {
     }
     const paths = server.seen.map((s) => `${s.path} ${s.headers.authorization}`);
     expect(paths).toEqual([
-      "/status Bearer t1",
-      "/status Bearer t2",
+      "/heartbeat Bearer t1",
+      "/heartbeat Bearer t2",
       "/events Bearer t2", // the change stream (404 here: the client then pulls)
       "/list_apps Bearer t2",
       "/list_apps_with_schemas Bearer t2",

@@ -31,7 +31,7 @@ describe("a subscribed client against a scripted /events", () => {
     // Never live: each listing asks the gateway, and nothing retries the stream.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(fake.seen).toEqual([
-      "POST /status",
+      "POST /heartbeat",
       "GET /events",
       "POST /list_apps",
       "POST /list_apps_with_schemas",

@@ -18,7 +18,7 @@ describe("gateway clients kept current by push", () => {
   it("connects with /events before the names, so no change falls between them", async () => {
     await using pg = await startPushGateway();
     await pg.connect();
-    expect(pg.requests).toEqual(["POST /status", "GET /events", "POST /list_apps"]);
+    expect(pg.requests).toEqual(["POST /heartbeat", "GET /events", "POST /list_apps"]);
   });
 
   it("a client connected before a registration lists and calls the app with no list call", async () => {
@@ -108,7 +108,7 @@ describe("gateway clients kept current by push", () => {
     await pg.service.registerApp("echoer", echo.url);
     expect((await gw.registeredApps()).map((a) => a.name)).toEqual(["echoer"]);
     expect(pg.requests).toEqual([
-      "POST /status",
+      "POST /heartbeat",
       "POST /list_apps",
       "POST /list_apps_with_schemas",
     ]);

@@ -34,7 +34,15 @@ describe("endpoint discovery at registration", () => {
     await using stack = await startGatewayStack({ discoveryTimeout: 1_000 });
     const url = `http://127.0.0.1:${await findFreePort()}`;
     const info = await stack.gw.registerApp("later", url);
-    expect(info).toEqual({ name: "later", url, endpoints: {}, discovered: false, revision: 1 });
+    expect(info).toEqual({
+      name: "later",
+      url,
+      endpoints: {},
+      kind: "http",
+      instances: [{ url, health: "healthy" }],
+      discovered: false,
+      revision: 1,
+    });
   });
 
   it("gives no endpoints to an app whose detailed_endpoints is not a Portico reply", async () => {
@@ -42,6 +50,10 @@ describe("endpoint discovery at registration", () => {
     await using app = await startPlainApp();
     const info = await stack.gw.registerApp("plain", app.url);
     expect(info).toMatchObject({ endpoints: {}, discovered: false });
-    expect(app.received.map((r) => `${r.method} ${r.url}`)).toEqual(["POST /detailed_endpoints"]);
+    // No Portico reply, then no OpenAPI document at the usual place: a plain HTTP app.
+    expect(app.received.map((r) => `${r.method} ${r.url}`)).toEqual([
+      "POST /detailed_endpoints",
+      "GET /openapi.json",
+    ]);
   });
 });

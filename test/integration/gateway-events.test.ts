@@ -63,6 +63,11 @@ function record(name: string, endpoints: AppRecord["endpoints"] = {}): AppRecord
   return { name, url: "http://127.0.0.1:9", endpoints };
 }
 
+/** A record as `/events` shows it: with its instances' health on this replica. */
+function shown(name: string): AppRecord {
+  return { ...record(name), instances: [{ url: "http://127.0.0.1:9", health: "healthy" }] };
+}
+
 function startGatewayOn(options: GatewayOptions): Promise<Running<Gateway>> {
   return startGateway(options);
 }
@@ -75,7 +80,13 @@ describe("GET /events with a standard EventSource", () => {
     await received(stream.events, "ready");
     expect(stream.events[0]).toEqual({ type: "ready", id: "0", data: { revision: 0 } });
 
-    const app = { name: "echoer", url: echo.url, endpoints: { echo: ECHO_DESCRIPTOR } };
+    const app = {
+      name: "echoer",
+      url: echo.url,
+      endpoints: { echo: ECHO_DESCRIPTOR },
+      kind: "portico",
+      instances: [{ url: echo.url, server_id: echo.service.id, health: "healthy" }],
+    };
     const first = await gateway.service.registerApp("echoer", echo.url);
     await received(stream.events, "app_registered");
     await gateway.service.registerApp("echoer", echo.url);
@@ -148,7 +159,7 @@ describe("GET /events with a raw reader", () => {
       [
         "app_registered",
         "1",
-        { type: "app_registered", revision: 1, name: "live", app: record("live") },
+        { type: "app_registered", revision: 1, name: "live", app: shown("live") },
       ],
     ]);
   });
@@ -165,13 +176,13 @@ describe("GET /events with a raw reader", () => {
     const head = await reader.until("ready");
     expect(head[0]).toEqual({ retry: "1000" });
     expect(changes(head)).toEqual([
-      ["app_registered", "2", { type: "app_registered", revision: 2, name: "b", app: record("b") }],
+      ["app_registered", "2", { type: "app_registered", revision: 2, name: "b", app: shown("b") }],
       ["app_unregistered", "3", { type: "app_unregistered", revision: 3, name: "a" }],
       ["ready", "3", { revision: 3 }],
     ]);
     await registry.apply({ op: "put", app: record("b") });
     expect(changes(await reader.until("app_updated"))).toEqual([
-      ["app_updated", "4", { type: "app_updated", revision: 4, name: "b", app: record("b") }],
+      ["app_updated", "4", { type: "app_updated", revision: 4, name: "b", app: shown("b") }],
     ]);
   });
 

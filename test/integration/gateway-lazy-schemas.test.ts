@@ -33,7 +33,7 @@ describe("lazy app schemas", () => {
     const seen = stack.requests.length;
     // Pull only: a subscribed client also opens GET /events (gateway-client-push.test.ts).
     const late = await stack.connect({ subscribe: false });
-    expect(stack.requests.slice(seen)).toEqual(["POST /status", "POST /list_apps"]);
+    expect(stack.requests.slice(seen)).toEqual(["POST /heartbeat", "POST /list_apps"]);
     expect(await late.one.echo({ message: "a" })).toEqual({ echoed: "a" });
     expect(await late.one.echo({ message: "b" })).toEqual({ echoed: "b" });
     expect(stack.requests.slice(seen + 2)).toEqual(["POST /list_apps_with_schemas"]);

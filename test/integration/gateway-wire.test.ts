@@ -25,6 +25,8 @@ describe("gateway wire endpoints", () => {
       name: "echoer",
       url: echo.url,
       endpoints: own,
+      kind: "portico",
+      instances: [{ url: echo.url, server_id: echo.service.id, health: "healthy" }],
       discovered: true,
       revision: 1,
     });
@@ -41,12 +43,19 @@ describe("gateway wire endpoints", () => {
     });
     const { apps } = (await postJson(`${stack.gateway.url}/list_apps_with_schemas`, {})).json();
     expect(apps.map((a: object) => Object.keys(a).sort())).toEqual([
-      ["endpoints", "name", "url"],
-      ["endpoints", "name", "url"],
+      ["endpoints", "instances", "kind", "name", "url"],
+      ["endpoints", "instances", "kind", "name", "url"],
     ]);
-    expect(apps[0]).toMatchObject({ name: "zulu", url: echo.url });
+    expect(apps[0]).toMatchObject({ name: "zulu", url: echo.url, kind: "portico" });
     expect(Object.keys(apps[0].endpoints)).toEqual(["echo"]);
-    expect(apps[1]).toEqual({ name: "alpha", url: plain.url, endpoints: {} });
+    expect(apps[1]).toEqual({
+      name: "alpha",
+      url: plain.url,
+      endpoints: {},
+      kind: "http",
+      // This replica's view of the instance: healthy until a check says otherwise.
+      instances: [{ url: plain.url, health: "healthy" }],
+    });
   });
 
   it("unregister_app {name} removes the app and its route", async () => {

@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { EndpointNotFoundError, Gateway, PorticoError } from "../../index.js";
-import type { AppInfo, GatewayClient } from "../../index.js";
+import type { AppInfo, GatewayClient, InstanceInfo } from "../../index.js";
 import type { GatewayEvent } from "../event-stream.js";
 import { writeLine } from "../io.js";
 import type { CliIo } from "../io.js";
@@ -25,8 +25,15 @@ export function registerAppCommands(program: Command, io: CliIo): void {
     program
       .command("apps")
       .summary("list the apps registered with a gateway")
-      .description("List the apps registered with a gateway: name, URL and endpoint names.")
-      .option("--json", "print JSON: [{ name, url, endpoints: [names] }]")
+      .description(
+        "List the apps registered with a gateway: one line per instance with its URL, its health " +
+          "as the gateway sees it (healthy, unhealthy, ejected) and its last check, and the " +
+          "app's endpoint names.",
+      )
+      .option(
+        "--json",
+        "print JSON: [{ name, url, kind, instances: [{ url, health, last_check, ... }], endpoints: [names] }]",
+      )
       .option(
         "--watch",
         "print the list, then again on every change, until SIGINT (with --json: one array a line)",
@@ -51,23 +58,51 @@ export function registerAppCommands(program: Command, io: CliIo): void {
       .summary("register an app with a gateway")
       .description(
         "Register (or replace) an app with a gateway, which then forwards <gateway>/<name>/... " +
-          "to the app and fetches its endpoint schemas.",
+          "to the app and fetches its endpoint schemas (detailed_endpoints, else an OpenAPI " +
+          "document). With --add, the URL becomes one more instance of the app.",
       )
       .argument("<name>", "app name: letters, digits, '_' and '-', starting with a letter")
-      .argument("<url>", "base URL of the app", parseHttpUrl),
+      .argument("<url>", "base URL of the app", parseHttpUrl)
+      .option("--add", "add the URL as one more instance (it must publish the app's endpoints)")
+      .option("--openapi <url>", "URL of the app's OpenAPI document (default: <url>/openapi.json)")
+      .option(
+        "--health-path <path>",
+        "path a non-Portico app answers with 2xx/3xx when healthy (default: a TCP connect)",
+      ),
   )
     .addHelpText(
       "after",
-      examples("portico register echoer http://127.0.0.1:8080 --gateway http://127.0.0.1:8000"),
+      examples(
+        "portico register echoer http://127.0.0.1:8080 --gateway http://127.0.0.1:8000",
+        "portico register echoer http://127.0.0.1:8081 --add --gateway http://127.0.0.1:8000",
+      ),
     )
-    .action(async (name: string, url: string, options: GatewayCommandOptions) => {
-      const info = await withGateway(options, (gw) => gw.registerApp(name, url));
+    .action(async (name: string, url: string, options: RegisterCommandOptions) => {
+      const info = await withGateway(options, (gw) =>
+        gw.registerApp(name, url, {
+          mode: options.add ? "add" : "replace",
+          ...(options.openapi !== undefined ? { openapi: options.openapi } : {}),
+          ...(options.healthPath !== undefined ? { healthPath: options.healthPath } : {}),
+        }),
+      );
       const endpoints = Object.keys(info.endpoints);
-      writeLine(io.stdout, `Registered ${info.name} at ${info.url} (${describe(endpoints)})`);
+      const count = info.instances?.length ?? 1;
+      writeLine(
+        io.stdout,
+        options.add
+          ? `Added ${url} to ${info.name} (${count} instance${count === 1 ? "" : "s"}; ${describe(endpoints)})`
+          : `Registered ${info.name} at ${info.url} (${describe(endpoints)})`,
+      );
+      if (info.discovery_error) {
+        writeLine(
+          io.stderr,
+          `warning: ${info.discovery_error.code}: ${info.discovery_error.message}`,
+        );
+      }
       if (!info.discovered) {
         writeLine(
           io.stderr,
-          `warning: the gateway could not fetch detailed_endpoints from ${info.url}; calls are forwarded without schemas`,
+          `warning: the gateway found neither detailed_endpoints nor an OpenAPI document at ${info.url}; calls are forwarded without schemas`,
         );
       }
     });
@@ -76,14 +111,39 @@ export function registerAppCommands(program: Command, io: CliIo): void {
     program
       .command("unregister")
       .summary("remove an app from a gateway")
-      .description("Remove an app from a gateway; its routes disappear for every client.")
-      .argument("<name>", "app name"),
+      .description(
+        "Remove an app from a gateway; its routes disappear for every client. With --url, " +
+          "remove that instance only (the app goes with its last instance).",
+      )
+      .argument("<name>", "app name")
+      .option("--url <url>", "remove only the instance at this URL", parseHttpUrl),
   )
-    .addHelpText("after", examples("portico unregister echoer --gateway http://127.0.0.1:8000"))
-    .action(async (name: string, options: GatewayCommandOptions) => {
-      await withGateway(options, (gw) => gw.unregisterApp(name));
-      writeLine(io.stdout, `Unregistered ${name}`);
+    .addHelpText(
+      "after",
+      examples(
+        "portico unregister echoer --gateway http://127.0.0.1:8000",
+        "portico unregister echoer --url http://127.0.0.1:8081 --gateway http://127.0.0.1:8000",
+      ),
+    )
+    .action(async (name: string, options: UnregisterCommandOptions) => {
+      await withGateway(options, (gw) =>
+        gw.unregisterApp(name, options.url === undefined ? {} : { url: options.url }),
+      );
+      writeLine(
+        io.stdout,
+        options.url === undefined ? `Unregistered ${name}` : `Removed ${options.url} from ${name}`,
+      );
     });
+}
+
+interface RegisterCommandOptions extends GatewayCommandOptions {
+  add?: boolean;
+  openapi?: string;
+  healthPath?: string;
+}
+
+interface UnregisterCommandOptions extends GatewayCommandOptions {
+  url?: string;
 }
 
 interface AppsCommandOptions extends GatewayCommandOptions {
@@ -128,7 +188,11 @@ async function watchApps(io: CliIo, options: AppsCommandOptions): Promise<void> 
 }
 
 function printApps(io: CliIo, apps: AppInfo[], how: { json: boolean; compact?: boolean }): void {
-  const rows = apps.map((app) => ({ ...app, endpoints: Object.keys(app.endpoints) }));
+  const rows = apps.map((app) => ({
+    ...app,
+    instances: app.instances ?? [{ url: app.url }],
+    endpoints: Object.keys(app.endpoints),
+  }));
   if (how.json) writeLine(io.stdout, JSON.stringify(rows, null, how.compact ? undefined : 2));
   else if (rows.length === 0) writeLine(io.stdout, "No apps registered.");
   else writeLine(io.stdout, formatTable(rows));
@@ -165,14 +229,29 @@ function describe(endpoints: string[]): string {
   return `${endpoints.length} endpoint${endpoints.length === 1 ? "" : "s"}: ${endpoints.join(", ")}`;
 }
 
-function formatTable(rows: { name: string; url: string; endpoints: string[] }[]): string {
-  const lines = [
-    ["NAME", "URL", "ENDPOINTS"],
-    ...rows.map((r) => [r.name, r.url, r.endpoints.join(", ") || "-"]),
-  ];
-  const width = (i: number): number => Math.max(...lines.map((l) => (l[i] ?? "").length));
-  const [nameWidth, urlWidth] = [width(0), width(1)];
+/** One line per instance; the app's name and endpoints on its first line only. */
+function formatTable(
+  rows: { name: string; instances: InstanceInfo[]; endpoints: string[] }[],
+): string {
+  const lines = [["NAME", "INSTANCE", "HEALTH", "LAST CHECK", "ENDPOINTS"]];
+  for (const row of rows) {
+    row.instances.forEach((instance, i) => {
+      lines.push([
+        i === 0 ? row.name : "",
+        instance.url,
+        instance.health ?? "-",
+        instance.last_check ? instance.last_check.slice(11, 19) : "-",
+        i === 0 ? row.endpoints.join(", ") || "-" : "",
+      ]);
+    });
+  }
+  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => (l[i] ?? "").length)));
   return lines
-    .map(([n = "", u = "", e = ""]) => `${n.padEnd(nameWidth)}  ${u.padEnd(urlWidth)}  ${e}`)
+    .map((line) =>
+      line
+        .map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join("  ")
+        .trimEnd(),
+    )
     .join("\n");
 }

@@ -33,7 +33,7 @@ export function registerEvents(program: Command, io: CliIo): void {
       .summary("print a gateway's changes as they happen")
       .description(
         "Print a gateway's changes as they happen (app_registered, app_updated, " +
-          "app_unregistered, resync), one line each: time, type, name, revision (and URL). " +
+          "app_unregistered, app_health_changed, resync), one line each: time, type, name, revision (and URL). " +
           "Runs until SIGINT/SIGTERM; a dropped stream is reopened from the last revision seen.",
       )
       .option("--json", "print each change as one JSON object a line, as the gateway sent it")
@@ -83,7 +83,7 @@ export async function followUntilStopped(
 
 /** `2025-01-01T12:00:00.000Z  app_registered    echoer  revision 7  http://127.0.0.1:8080`. */
 export function formatEvent(event: GatewayEvent, at = new Date()): string {
-  const url = (event.app as { url?: unknown } | undefined)?.url;
+  const url = (event.app as { url?: unknown } | undefined)?.url ?? event.url;
   const parts = [
     at.toISOString(),
     event.type.padEnd(16),
@@ -91,6 +91,8 @@ export function formatEvent(event: GatewayEvent, at = new Date()): string {
     `revision ${event.revision ?? "?"}`,
   ];
   if (typeof url === "string") parts.push(url);
+  // app_health_changed: the instance's health as this gateway replica sees it.
+  if (typeof event.health === "string") parts.push(event.health);
   return parts.join("  ");
 }
 

@@ -3,7 +3,7 @@
  * and `changes()` async iterators, each iterator with its own buffer.
  */
 import { InvalidOptionsError } from "../../errors.js";
-import type { AppInfo } from "../tasks.js";
+import type { AppInfo, InstanceHealth } from "../tasks.js";
 
 /**
  * One change of the gateway's apps, as `/events` sends it: an app registered, updated (registered
@@ -14,7 +14,17 @@ export type GatewayChange =
   | { type: "app_registered"; revision: number; name: string; app: AppInfo }
   | { type: "app_updated"; revision: number; name: string; app: AppInfo }
   | { type: "app_unregistered"; revision: number; name: string }
-  | { type: "resync"; revision: number };
+  | { type: "resync"; revision: number }
+  | {
+      /** An instance's health changed on the gateway replica this client follows. */
+      type: "app_health_changed";
+      revision: number;
+      name: string;
+      url: string;
+      health: InstanceHealth;
+      last_check?: string;
+      last_error?: string;
+    };
 
 /** A `change` listener. */
 export type ChangeListener = (change: GatewayChange) => void;

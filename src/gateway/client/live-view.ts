@@ -62,11 +62,33 @@ export class LiveView {
 
   /** Applies a pushed change; false when the view already reflects it or something newer. */
   change(change: GatewayChange): boolean {
-    if (change.type === "resync" || change.revision <= this.known(change.name)) return false;
+    if (change.type === "resync" || change.type === "app_health_changed") return false;
+    if (change.revision <= this.known(change.name)) return false;
     this.touch(change.name, change.revision);
     if (change.type === "app_unregistered") this.drop(change.name);
     else this.put(change.app);
     return true;
+  }
+
+  /** Updates an instance's health from an `app_health_changed` event (not a revisioned change). */
+  health(event: Extract<GatewayChange, { type: "app_health_changed" }>): void {
+    const entry = this.entries.get(event.name);
+    const instances = entry?.info.instances;
+    if (!entry || !instances?.some((i) => i.url === event.url)) return;
+    const { url, health, last_check, last_error } = event;
+    entry.info = {
+      ...entry.info,
+      instances: instances.map((i) => {
+        if (i.url !== url) return i;
+        const { last_error: _old, ...rest } = i;
+        return {
+          ...rest,
+          health,
+          ...(last_check !== undefined ? { last_check } : {}),
+          ...(last_error !== undefined ? { last_error } : {}),
+        };
+      }),
+    };
   }
 
   /** Stores an app as of `revision`, unless newer news of it came; returns what the view holds. */
@@ -160,7 +182,18 @@ export class LiveView {
   }
 
   private put(info: AppInfo): AppEntry {
-    const app = { name: info.name, url: info.url, endpoints: info.endpoints };
+    // A registration's reply also carries `discovered`, `discovery_error` and `revision`: not
+    // part of the app.
+    const {
+      discovered: _d,
+      discovery_error: _e,
+      revision: _r,
+      ...app
+    } = info as AppInfo & {
+      discovered?: unknown;
+      discovery_error?: unknown;
+      revision?: unknown;
+    };
     const entry = this.build(app);
     this.entries.set(app.name, entry);
     this.unloaded.delete(app.name);

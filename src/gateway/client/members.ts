@@ -10,12 +10,33 @@ import type { gatewayTasks } from "../tasks.js";
 import type { AppInfo, RegisteredApp } from "../tasks.js";
 import type { ChangeListener, GatewayChange } from "./change-hub.js";
 
+/** Options of `registerApp` (the third argument; a client passed directly still works). */
+export interface RegisterAppOptions {
+  /** A typed client of the app: its schemas serve this client at once, before discovery. */
+  client?: ConnectionManager;
+  /** `replace` (the default): the app becomes this one instance; `add`: one more instance. */
+  mode?: "replace" | "add";
+  /** Keep the instance only while its lease is renewed within this many ms. */
+  leaseMs?: number;
+  /** URL of the app's OpenAPI document. */
+  openapi?: string | URL;
+  /** Path a non-Portico app answers with 2xx/3xx when healthy. */
+  healthPath?: string;
+}
+
 /** Members of a gateway client besides the service lifecycle methods. */
 export interface GatewayClientMembers {
-  /** Registers `name` at `url`; a typed `client` lends its zod schemas to this client's proxy. */
-  registerApp(name: string, url: string | URL, client?: ConnectionManager): Promise<RegisteredApp>;
-  /** Removes an app from the gateway (for every client). */
-  unregisterApp(name: string): Promise<void>;
+  /**
+   * Registers `name` at `url` (or, with `mode: "add"`, one more instance of it); a typed
+   * `client` lends its zod schemas to this client's proxy.
+   */
+  registerApp(
+    name: string,
+    url: string | URL,
+    options?: ConnectionManager | RegisterAppOptions,
+  ): Promise<RegisteredApp>;
+  /** Removes an app from the gateway (for every client), or with `url` one instance of it. */
+  unregisterApp(name: string, options?: { url?: string | URL }): Promise<void>;
   /**
    * Every app the gateway knows, with schemas: from the pushed view with no call while it is live
    * and holds every app, else asked of the gateway (which also refreshes the view).

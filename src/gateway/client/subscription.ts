@@ -82,6 +82,10 @@ export class Subscription {
       if (typeof data?.revision === "number") await this.resync(data.revision);
     } else if (CHANGE_TYPES.has(event.event) && isChange(data)) {
       this.apply(data);
+    } else if (event.event === "app_health_changed" && isHealth(data)) {
+      // Per replica and not part of the feed: no revision of its own, never replayed.
+      this.options.view.health(data);
+      this.options.hub.emit(data);
     }
   }
 
@@ -135,5 +139,15 @@ function isChange(data: Record<string, unknown> | undefined): data is GatewayCha
     typeof app.url === "string" &&
     typeof app.endpoints === "object" &&
     app.endpoints !== null
+  );
+}
+
+function isHealth(data: unknown): data is Extract<GatewayChange, { type: "app_health_changed" }> {
+  const event = data as { type?: unknown; name?: unknown; url?: unknown; health?: unknown } | null;
+  return (
+    event?.type === "app_health_changed" &&
+    typeof event.name === "string" &&
+    typeof event.url === "string" &&
+    typeof event.health === "string"
   );
 }

@@ -25,6 +25,11 @@ export interface EventStreamsOptions {
    * is dropped: it reconnects and replays from its last id, instead of growing this buffer.
    */
   maxBufferedBytes?: number;
+  /**
+   * Adds what this replica knows to a change before it is sent (its instances' health): the
+   * feed carries what is stored, a subscriber wants what is true here.
+   */
+  decorate?: (event: FeedEvent) => FeedEvent;
 }
 
 const MAX_BUFFERED = 1024 * 1024;
@@ -34,6 +39,7 @@ export class EventStreams {
   private readonly streams = new Set<ServerResponse>();
   private readonly heartbeatMs: number;
   private readonly maxBuffered: number;
+  private readonly decorate: (event: FeedEvent) => FeedEvent;
   private unsubscribe: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private isClosed = false;
@@ -47,6 +53,7 @@ export class EventStreams {
     }
     this.heartbeatMs = heartbeatMs;
     this.maxBuffered = options.maxBufferedBytes ?? MAX_BUFFERED;
+    this.decorate = options.decorate ?? ((event) => event);
   }
 
   /** Open streams (subscribers). */
@@ -72,7 +79,7 @@ export class EventStreams {
     if (since !== undefined) {
       const replay = since > revision ? undefined : feed.changesSince(since);
       if (replay === undefined) head += resyncFrame(revision);
-      else for (const change of replay) head += eventFrame(change);
+      else for (const change of replay) head += eventFrame(this.decorate(change));
     }
     head += readyFrame(revision);
     res.writeHead(200, STREAM_HEADERS);
@@ -95,8 +102,13 @@ export class EventStreams {
     this.stopFeeding();
   }
 
+  /** Sends a frame made elsewhere (health changes) to every open stream. */
+  sendFrame(frame: Buffer): void {
+    if (this.streams.size > 0) this.send(frame);
+  }
+
   private broadcast(event: FeedEvent): void {
-    this.send(Buffer.from(eventFrame(event)));
+    this.send(Buffer.from(eventFrame(this.decorate(event))));
   }
 
   private send(frame: Buffer): void {

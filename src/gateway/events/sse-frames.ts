@@ -4,6 +4,7 @@
  * AppInfo with its endpoints): JSON escapes line breaks, so it never splits into two fields.
  */
 import type { FeedEvent } from "../../registry/registry.js";
+import type { InstanceInfo } from "../tasks.js";
 
 /** Response headers of a stream: no caching, and no buffering by proxies such as nginx. */
 export const STREAM_HEADERS = {
@@ -38,4 +39,14 @@ export function resyncFrame(revision: number): string {
  */
 export function readyFrame(revision: number): string {
   return `event: ready\nid: ${revision}\ndata: ${JSON.stringify({ revision })}\n\n`;
+}
+
+/**
+ * `app_health_changed`: an instance's health as this replica sees it. Health is per replica and
+ * not part of the feed, so the frame has no id: it is never replayed and never moves a
+ * reconnecting client's `Last-Event-ID`. `revision` is the feed revision it was seen at.
+ */
+export function healthFrame(name: string, instance: InstanceInfo, revision: number): Buffer {
+  const event = { type: "app_health_changed", name, revision, ...instance };
+  return Buffer.from(`event: app_health_changed\ndata: ${JSON.stringify(event)}\n\n`);
 }

@@ -6,7 +6,28 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import type { Dispatcher } from "undici";
 import { PorticoError, UpstreamTimeoutError, UpstreamUnreachableError } from "../../errors.js";
 import { drainBody, sendError } from "../../service/http/send-error.js";
+import type { AppInstances } from "../upstream/balancer.js";
+import type { Instance, PassiveOptions } from "../upstream/instance.js";
 import { responseHeaders } from "./headers.js";
+
+/**
+ * Tries the call on another instance; `connectFailed` tells a call that never reached the app
+ * from one reset before any reply byte. Returns false when it cannot be retried.
+ */
+export type Retry = (connectFailed: boolean) => boolean;
+
+/** Errors of a connection that was never established: nothing reached the app. */
+const CONNECT_FAILED = new Set([
+  "ECONNREFUSED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+/** A connection that broke before any reply byte came. */
+const RESET = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
 
 /** Replies up to this size are buffered and sent with one write; larger ones are streamed. */
 export const BUFFER_LIMIT = 64 * 1024;
@@ -29,12 +50,16 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   private chunks: Buffer[] | undefined;
   private expected = NaN;
   private received = 0;
+  private done = false;
 
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
-    private readonly url: string,
+    private readonly instance: Instance,
+    private readonly app: AppInstances,
     private readonly timeout: number,
+    private readonly passive: PassiveOptions | undefined,
+    private readonly retry: Retry | undefined,
   ) {
     const socket = req.socket as Socket;
     this.socket = socket;
@@ -61,6 +86,13 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   ): void {
     if (statusCode < 200) return; // 1xx informational replies are not passed on
     this.status = statusCode;
+    // 502/503/504 from an app are gateway failures (its own upstream is down, it is
+    // overloaded): they count towards ejection. A 500 is the app's answer to this call.
+    if (statusCode >= 502 && statusCode <= 504) {
+      this.instance.failed(this.passive, `answered ${statusCode}`);
+    } else {
+      this.instance.passed();
+    }
     this.headers = responseHeaders(headers);
     const length = Number(headers["content-length"] ?? NaN);
     this.expected = length;
@@ -79,7 +111,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    this.socket[IN_FLIGHT] = null;
+    this.finish();
     // The app answered in full before taking the whole body (a 413, say): drop the rest of it.
     drainBody(this.req);
     const chunks = this.chunks;
@@ -92,14 +124,29 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.socket[IN_FLIGHT] = null;
+    this.finish();
     if (this.callerGone) return; // nobody is left to answer
+    const code = (error as { code?: string }).code ?? "";
+    const connectFailed = CONNECT_FAILED.has(code);
+    if (this.status === 0 && !(error instanceof PorticoError)) {
+      this.instance.failed(this.passive, error.message);
+      if ((connectFailed || RESET.has(code)) && this.retry?.(connectFailed)) return;
+    }
     // An app that replied in full and then closed while the body was still being sent (EPIPE,
     // ECONNRESET): its reply is the answer, not the broken pipe.
     if (this.chunks && this.status !== 0 && this.received === this.expected) {
       return this.onResponseEnd();
     }
-    sendError(this.res, upstreamError(error, this.url, this.timeout));
+    sendError(this.res, upstreamError(error, this.instance.url, this.timeout));
+  }
+
+  /** Once per call, however it ends: the call no longer counts as in flight. */
+  private finish(): void {
+    this.socket[IN_FLIGHT] = null;
+    if (this.done) return;
+    this.done = true;
+    this.instance.inFlight--;
+    this.app.inFlight--;
   }
 }
 

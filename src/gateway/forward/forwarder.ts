@@ -8,12 +8,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { PassThrough, Transform } from "node:stream";
 import type { TransformCallback } from "node:stream";
-import type { Dispatcher, Pool } from "undici";
+import type { Dispatcher } from "undici";
 import {
   AppNotRegisteredError,
   BadRequestError,
   ForbiddenError,
   MethodNotAllowedError,
+  NoHealthyInstanceError,
   PayloadTooLargeError,
   UpstreamBusyError,
 } from "../../errors.js";
@@ -23,6 +24,9 @@ import type { AccessPolicy } from "../../security/policy.js";
 import type { AccessAction } from "../../security/options.js";
 import { sendError } from "../../service/http/send-error.js";
 import { toPorticoError } from "../../service/http-app.js";
+import type { AppInstances } from "../upstream/balancer.js";
+import type { Fleet } from "../upstream/fleet.js";
+import type { Instance } from "../upstream/instance.js";
 import type { Upstreams } from "../upstream/upstreams.js";
 import { BUFFER_LIMIT, ForwardHandler } from "./forward-handler.js";
 import { requestHeaders } from "./headers.js";
@@ -34,6 +38,8 @@ const ALLOW_HEADER = FORWARDED_METHODS.join(", ");
 /** Options of the forwarder. */
 export interface ForwarderOptions {
   upstreams: Upstreams;
+  /** The apps and their instances (kept by the route table). */
+  fleet: Fleet;
   policy: AccessPolicy;
   /** Largest forwarded request body in bytes. */
   maxBodyBytes: number;
@@ -48,47 +54,16 @@ export interface ForwarderOptions {
   onUnknownApp?: (name: string) => Promise<boolean>;
 }
 
-interface Route {
-  name: string;
-  url: string;
-  origin: string;
-  basePath: string;
-  pool: Pool;
-  inFlight: number;
-}
-
 /** Routes requests to registered apps. */
 export class Forwarder {
-  private readonly routes = new Map<string, Route>();
+  private readonly apps: Map<string, AppInstances>;
   private readonly upstreams: Upstreams;
   private readonly policy: AccessPolicy;
 
   constructor(private readonly options: ForwarderOptions) {
     this.upstreams = options.upstreams;
     this.policy = options.policy;
-  }
-
-  /** Adds or replaces the route of an app; apps at a known origin reuse its warm pool. */
-  set(name: string, url: string): void {
-    const existing = this.routes.get(name);
-    if (existing?.url === url) return;
-    const parsed = new URL(url);
-    this.routes.set(name, {
-      name,
-      url,
-      origin: parsed.origin,
-      basePath: parsed.pathname === "/" ? "" : parsed.pathname,
-      pool: this.upstreams.acquire(parsed.origin),
-      inFlight: 0,
-    });
-    if (existing) this.upstreams.release(existing.origin);
-  }
-
-  /** Removes the route of an app, letting its in-flight requests finish. */
-  delete(name: string): void {
-    const route = this.routes.get(name);
-    this.routes.delete(name);
-    if (route) this.upstreams.release(route.origin);
+    this.apps = options.fleet.apps;
   }
 
   /**
@@ -106,7 +81,7 @@ export class Forwarder {
     const query = url.indexOf("?");
     const nested = end !== -1 && (query === -1 || end < query);
     if (!nested) end = query === -1 ? url.length : query;
-    const route = this.routes.get(url.slice(1, end));
+    const route = this.apps.get(url.slice(1, end));
     if (!route && !nested) return false;
     const rest = url.slice(end);
     const restPath = query === -1 ? rest : url.slice(end, query < end ? end : query);
@@ -132,11 +107,6 @@ export class Forwarder {
     return true;
   }
 
-  /** Closes every route (the pools belong to the upstream module). */
-  close(): void {
-    for (const name of [...this.routes.keys()]) this.delete(name);
-  }
-
   /** A request for an app not in the table: wait for the feed (bounded), then 404 or forward. */
   private unknownApp(
     req: IncomingMessage,
@@ -156,7 +126,7 @@ export class Forwarder {
     if (!wait) return notFound();
     wait(raw)
       .then((known) => {
-        const route = known ? this.routes.get(raw) : undefined;
+        const route = known ? this.apps.get(raw) : undefined;
         if (!route) return notFound();
         this.proceed(req, res, route, rest, action);
       }, notFound)
@@ -166,11 +136,11 @@ export class Forwarder {
   private proceed(
     req: IncomingMessage,
     res: ServerResponse,
-    route: Route,
+    route: AppInstances,
     rest: string,
     action: AccessAction,
   ): void {
-    const path = route.basePath + (rest === "" || rest[0] === "?" ? `/${rest}` : rest);
+    const path = rest === "" || rest[0] === "?" ? `/${rest}` : rest;
     const hook = this.policy.authorize(req, action, route.name);
     if (hook === undefined) {
       this.forward(req, res, route, path);
@@ -223,43 +193,83 @@ export class Forwarder {
     return this.options.adminEndpoints.has(firstSegment(rest)) ? "admin" : "call";
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, route: Route, path: string): void {
+  /**
+   * Sends the call to one of the app's routable instances (503 NO_HEALTHY_INSTANCE at once when
+   * there is none). A call that could not connect is tried once more on another instance; so is
+   * one reset before any reply byte when its method is idempotent. Only calls whose body is in
+   * memory (or empty) are retried: a streamed body cannot be sent twice.
+   */
+  private forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    app: AppInstances,
+    path: string,
+  ): void {
+    const first = app.pick();
+    if (!first) return sendError(res, noHealthyInstance(app));
     const cap = this.options.maxInFlightPerApp;
-    if (cap > 0) {
-      if (route.inFlight >= cap) {
-        sendError(
-          res,
-          new UpstreamBusyError(`App "${route.name}" has ${cap} requests in flight already`, {
-            data: { name: route.name, maxInFlight: cap },
-          }),
-        );
-        return;
-      }
-      route.inFlight++;
-      res.once("close", () => route.inFlight--);
+    if (cap > 0 && app.inFlight >= cap) {
+      sendError(
+        res,
+        new UpstreamBusyError(`App "${app.name}" has ${cap} requests in flight already`, {
+          data: { name: app.name, maxInFlight: cap },
+        }),
+      );
+      return;
     }
     const method = req.method as Dispatcher.HttpMethod;
     const length = Number(req.headers["content-length"] ?? NaN);
     const headers = requestHeaders(req, this.policy);
-    const send = (body: Dispatcher.DispatchOptions["body"]): void => {
+    const idempotent = IDEMPOTENT.has(method);
+    const passive = this.options.fleet.passive;
+    const timeout = this.upstreams.options.upstreamTimeout;
+    const send = (
+      instance: Instance,
+      body: Dispatcher.DispatchOptions["body"],
+      replayable: boolean,
+      retried: boolean,
+    ): void => {
       if (req.socket.destroyed) return; // the caller left while its body was arriving
-      const handler = new ForwardHandler(
-        req,
-        res,
-        route.url,
-        this.upstreams.options.upstreamTimeout,
-      );
-      route.pool.dispatch({ method, path, headers, body }, handler);
+      const retry =
+        replayable && !retried
+          ? (connectFailed: boolean): boolean => {
+              if (!connectFailed && !idempotent) return false;
+              const other = app.pick(instance);
+              if (!other) return false;
+              send(other, body, true, true);
+              return true;
+            }
+          : undefined;
+      app.inFlight++;
+      instance.inFlight++;
+      const handler = new ForwardHandler(req, res, instance, app, timeout, passive, retry);
+      instance.pool.dispatch({ method, path: instance.basePath + path, headers, body }, handler);
     };
     const chunked = req.headers["transfer-encoding"] !== undefined;
-    if (length === 0 || (Number.isNaN(length) && !chunked)) return send(null);
-    if (length <= BUFFER_LIMIT) return bufferBody(req, send);
+    if (length === 0 || (Number.isNaN(length) && !chunked)) return send(first, null, true, false);
+    if (length <= BUFFER_LIMIT) {
+      // The body took a while: pick again only if the first choice went down meanwhile.
+      return bufferBody(req, (body) =>
+        send(first.routable ? first : (app.pick() ?? first), body, true, false),
+      );
+    }
     // Node's parser stops a body at its Content-Length; a chunked one is counted as it passes.
     // undici destroys the body it was given when the app answers early: never hand it `req`
     // itself, whose rest must then be drained so the caller's connection stays usable.
     const max = this.options.maxBodyBytes;
-    send(req.pipe(Number.isNaN(length) ? new BodyLimit(max) : new PassThrough()));
+    const body = req.pipe(Number.isNaN(length) ? new BodyLimit(max) : new PassThrough());
+    send(first, body, false, false);
   }
+}
+
+const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
+
+function noHealthyInstance(app: AppInstances): NoHealthyInstanceError {
+  const count = app.instances.length;
+  return new NoHealthyInstanceError(
+    `App "${app.name}" has no healthy instance (${count} registered, all unhealthy or ejected)`,
+    { data: { name: app.name, instances: count } },
+  );
 }
 
 function bufferBody(req: IncomingMessage, send: (body: Buffer) => void): void {

@@ -3,14 +3,17 @@
  * the registry's feed. Changes apply idempotently and in revision order; a stale one (a revision
  * already applied) is dropped, so a replayed or duplicated change can never undo a newer one.
  */
-import type { Change, Snapshot } from "../../registry/registry.js";
+import type { AppRecord, Change, Snapshot } from "../../registry/registry.js";
 import { JsonText } from "../../service/json-text.js";
 
-/** Where route changes go (the forwarder). */
+/** Where route changes go (the fleet of instances the forwarder reads). */
 export interface RouteSink {
-  set(name: string, url: string): void;
+  set(name: string, app: AppRecord): void;
   delete(name: string): void;
 }
+
+/** Adds what this replica knows of an app (its instances' health) to the record it lists. */
+export type Decorate = (app: AppRecord) => AppRecord;
 
 const LIST_OPEN = Buffer.from('{"apps":[');
 const LIST_SEPARATOR = Buffer.from(",");
@@ -35,18 +38,55 @@ export class AppTable {
    */
   private readonly apps = new Map<string, Buffer>();
   private listCache: JsonText | undefined;
+  /** Apps whose health changed since their JSON was encoded. */
+  private readonly stale = new Set<string>();
 
-  constructor(private readonly routes: RouteSink) {}
+  constructor(
+    private readonly routes: RouteSink,
+    private readonly decorate: Decorate = (app) => app,
+  ) {}
+
+  /**
+   * Marks `name` to be listed again with its instances' current health. Cheap: checks touch
+   * apps all the time (a thousand apps checked every 5 s), lists are rare, so the JSON is
+   * rebuilt on the next list rather than on every check.
+   */
+  touch(name: string): void {
+    if (!this.apps.has(name)) return;
+    this.stale.add(name);
+    this.listCache = undefined;
+  }
+
+  /** The app as listed (with this replica's health of its instances). */
+  get(name: string): AppRecord | undefined {
+    const json = this.fresh(name);
+    return json ? (JSON.parse(json.toString()) as AppRecord) : undefined;
+  }
+
+  /** The app's JSON, rebuilt first when its health changed since it was encoded. */
+  private fresh(name: string): Buffer | undefined {
+    const json = this.apps.get(name);
+    if (!json || !this.stale.delete(name)) return json;
+    const rebuilt = this.encode(JSON.parse(json.toString()) as AppRecord);
+    this.apps.set(name, rebuilt);
+    return rebuilt;
+  }
+
+  private encode(app: AppRecord): Buffer {
+    return Buffer.from(JSON.stringify(this.decorate(app)));
+  }
 
   /** Applies one change; false when it is stale (already reflected). */
   apply(change: Change): boolean {
     if (change.revision <= this.revision) return false;
     this.revision = change.revision;
     if (change.type === "app_unregistered") {
+      this.stale.delete(change.name);
       if (this.apps.delete(change.name)) this.routes.delete(change.name);
     } else {
-      this.apps.set(change.name, Buffer.from(JSON.stringify(change.app)));
-      this.routes.set(change.name, change.app.url);
+      this.routes.set(change.name, change.app);
+      this.apps.set(change.name, this.encode(change.app));
+      this.stale.delete(change.name);
     }
     this.listCache = undefined;
     return true;
@@ -59,9 +99,10 @@ export class AppTable {
       if (!keep.has(name)) this.routes.delete(name);
     }
     this.apps.clear();
+    this.stale.clear();
     for (const app of snapshot.apps) {
-      this.apps.set(app.name, Buffer.from(JSON.stringify(app)));
-      this.routes.set(app.name, app.url);
+      this.routes.set(app.name, app);
+      this.apps.set(app.name, this.encode(app));
     }
     this.revision = snapshot.revision;
     this.listCache = undefined;
@@ -83,9 +124,10 @@ export class AppTable {
   /** `{"apps": [...], "revision"}` of every app (cached until the next change), or of those named. */
   list(names?: string[]): JsonText {
     if (names === undefined) {
+      for (const name of this.stale) this.fresh(name);
       return (this.listCache ??= listText(this.apps.values(), this.revision));
     }
-    const named = [...new Set(names)].flatMap((name) => this.apps.get(name) ?? []);
+    const named = [...new Set(names)].flatMap((name) => this.fresh(name) ?? []);
     return listText(named, this.revision);
   }
 }
