@@ -112,6 +112,27 @@ describe("portico gateway --registry / --state / --workers", () => {
     expect(gatewayCommandOptions(await gatewayFlags([]))).not.toHaveProperty("registry");
   });
 
+  it("map the health and balancing flags onto the gateway's options", async () => {
+    const flags = await gatewayFlags([
+      "--health-interval",
+      "2000",
+      "--health-timeout",
+      "300",
+      "--balance",
+      "round-robin",
+      "--no-ejection",
+    ]);
+    expect(gatewayCommandOptions(flags)).toMatchObject({
+      health: { intervalMs: 2_000, timeoutMs: 300 },
+      passiveHealth: false,
+      balance: "round-robin",
+    });
+    const off = gatewayCommandOptions(await gatewayFlags(["--no-health-checks"]));
+    expect(off.health).toBe(false);
+    expect(off).not.toHaveProperty("passiveHealth");
+    await expect(gatewayFlags(["--balance", "random"])).rejects.toThrow(/random/);
+  });
+
   it("let --state win over $PORTICO_REGISTRY", async () => {
     process.env.PORTICO_REGISTRY = "redis://127.0.0.1:6379/0";
     const flags = await gatewayFlags(["--state", "/tmp/portico-state.db"]);

@@ -4,6 +4,7 @@
  * registry: `--state <file>` or `--registry redis://...`).
  */
 import { resolve } from "node:path";
+import { Option } from "commander";
 import type { Command } from "commander";
 import { Gateway, InvalidOptionsError, LaunchError } from "../../index.js";
 import type { GatewayOptions } from "../../index.js";
@@ -26,6 +27,13 @@ export interface GatewayCommandOptions extends GatewayFlags {
   registry?: string;
   state?: string;
   workers?: number;
+  healthInterval?: number;
+  healthTimeout?: number;
+  /** false with --no-health-checks. */
+  healthChecks?: boolean;
+  /** false with --no-ejection. */
+  ejection?: boolean;
+  balance?: "least-in-flight" | "round-robin";
 }
 
 /** The examples of `gateway --help`. */
@@ -43,10 +51,20 @@ const REGISTRY_URL = /^(memory:(\/\/)?|sqlite:.+|rediss?:\/\/.+)$/i;
 /** The GatewayOptions the parsed flags of `gateway` stand for. */
 export function gatewayCommandOptions(options: GatewayCommandOptions): GatewayOptions {
   const registry = registryFrom(options);
+  const health =
+    options.healthChecks === false
+      ? false
+      : {
+          ...(options.healthInterval !== undefined ? { intervalMs: options.healthInterval } : {}),
+          ...(options.healthTimeout !== undefined ? { timeoutMs: options.healthTimeout } : {}),
+        };
   return {
     ...gatewayOptionsFrom(options),
     upstreamTimeout: options.upstreamTimeout,
     discoveryTimeout: options.discoveryTimeout,
+    health,
+    ...(options.ejection === false ? { passiveHealth: false as const } : {}),
+    ...(options.balance !== undefined ? { balance: options.balance } : {}),
     ...(registry === undefined ? {} : { registry }),
   };
 }
@@ -113,6 +131,19 @@ export function registerGateway(program: Command, io: CliIo): void {
       "milliseconds to fetch an app's detailed_endpoints when it registers",
       parseMs,
       5_000,
+    )
+    .option(
+      "--health-interval <ms>",
+      "milliseconds between two active checks of one instance (5000)",
+      parseMs,
+    )
+    .option("--health-timeout <ms>", "milliseconds an active check may take (1000)", parseMs)
+    .option("--no-health-checks", "no active checks (instances stay healthy unless ejected)")
+    .option("--no-ejection", "no passive ejection after failed calls in a row")
+    .addOption(
+      new Option("--balance <strategy>", "how calls spread over an app's instances")
+        .choices(["least-in-flight", "round-robin"])
+        .default("least-in-flight"),
     );
   addGatewayLimitOptions(addSecurityOptions(command))
     .addHelpText("after", examples(...GATEWAY_EXAMPLES))
