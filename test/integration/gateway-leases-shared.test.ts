@@ -42,7 +42,10 @@ function sharedLeases(registry: () => string): void {
         true,
       );
       // The lease is the store's: the other replica renews it.
-      const renewed = await postJson(`${second.url}/renew_lease`, { name: "leased", url: echo.url });
+      const renewed = await postJson(`${second.url}/renew_lease`, {
+        name: "leased",
+        url: echo.url,
+      });
       expect(renewed.json()).toEqual({ renewed: true });
     } finally {
       await first.close();
