@@ -20,13 +20,12 @@ import { waitFor } from "../helpers/fixtures.js";
 import { mirror, startPlainApp } from "../helpers/plain-app.js";
 import { expectNoChildProcesses, killIfRunning, liveChildPids } from "../helpers/processes.js";
 import { parseReply } from "../helpers/socket-exchange.js";
+import { postOutcome, startLoad } from "../helpers/gateway-load.js";
+import type { Outcome } from "../helpers/gateway-load.js";
 
 /** The launched gateway's limits, short enough for a test. */
 const UPSTREAM_TIMEOUT = 1_500;
 const HEADERS_TIMEOUT = 1_000;
-/** Client deadline of every request: longer than any server-side timeout, so hitting it is a hang. */
-const CLIENT_DEADLINE = 10_000;
-
 let gw: GatewayClient;
 /** A keep-alive pool to the gateway, as a busy client would hold. */
 let pool: Pool;
@@ -47,70 +46,9 @@ afterAll(async () => {
   await expectNoChildProcesses();
 }, 30_000);
 
-interface Outcome {
-  status: number;
-  code?: string;
-  /** The request failed on the client side (its deadline, or the connection to the gateway). */
-  failed?: string;
-}
-
 /** POSTs JSON through the gateway's pool with a client deadline; never throws. */
-async function call(path: string, body: unknown): Promise<Outcome> {
-  try {
-    const res = await pool.request({
-      method: "POST",
-      path,
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(CLIENT_DEADLINE),
-    });
-    const text = await res.body.text();
-    if (res.statusCode === 200) return { status: 200 };
-    const parsed = JSON.parse(text) as { error?: { code?: string } };
-    return { status: res.statusCode, ...(parsed.error?.code ? { code: parsed.error.code } : {}) };
-  } catch (error) {
-    return { status: 0, failed: (error as { code?: string }).code ?? (error as Error).name };
-  }
-}
-
-interface Load {
-  outcomes: Outcome[];
-  readonly ok: number;
-  readonly errors: number;
-  stop(): Promise<Outcome[]>;
-}
-
-/**
- * `loops` concurrent request loops until `stop()`, at most `maxRequests` requests or `maxMs` in
- * all. A loop that gets an error waits 20 ms before its next request, so a dead upstream does
- * not turn the load into a busy spin.
- */
-function startLoad(path: string, loops: number, maxRequests: number, maxMs: number): Load {
-  const outcomes: Outcome[] = [];
-  const deadline = Date.now() + maxMs;
-  let stopped = false;
-  const loop = async (id: number): Promise<void> => {
-    for (let i = 0; !stopped && outcomes.length < maxRequests && Date.now() < deadline; i++) {
-      const outcome = await call(path, { message: `${id}-${i}` });
-      outcomes.push(outcome);
-      if (outcome.status !== 200) await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
-  const running = Promise.all(Array.from({ length: loops }, (_, id) => loop(id)));
-  return {
-    outcomes,
-    get ok() {
-      return outcomes.filter((o) => o.status === 200).length;
-    },
-    get errors() {
-      return outcomes.filter((o) => o.status !== 200).length;
-    },
-    async stop() {
-      stopped = true;
-      await running;
-      return outcomes;
-    },
-  };
+function call(path: string, body: unknown): Promise<Outcome> {
+  return postOutcome(pool, path, body);
 }
 
 describe("an upstream killed and restarted under load", () => {
@@ -121,7 +59,7 @@ describe("an upstream killed and restarted under load", () => {
       first = await launchService(EchoService, { timeout: 20_000 });
       const url = first.url;
       await gw.registerApp("victim", url);
-      const load = startLoad("/victim/echo", 8, 20_000, 60_000);
+      const load = startLoad(pool, "/victim/echo", 8, 20_000, 60_000);
       try {
         expect(await waitFor(() => load.ok >= 50, 10_000)).toBe(true);
         process.kill(first.process.pid!, "SIGKILL");

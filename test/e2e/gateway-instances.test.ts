@@ -14,9 +14,8 @@ import type { LaunchedService } from "../../src/launcher/launch.js";
 import { EchoService } from "../../src/samples/echo-service.js";
 import { waitFor } from "../helpers/fixtures.js";
 import { expectNoChildProcesses, killIfRunning, liveChildPids } from "../helpers/processes.js";
+import { startLoad } from "../helpers/gateway-load.js";
 import { PidService } from "./fixtures/pid-service.js";
-
-const CLIENT_DEADLINE = 10_000;
 
 let gw: GatewayClient;
 let pool: Pool;
@@ -40,54 +39,6 @@ afterAll(async () => {
   await expectNoChildProcesses();
 }, 30_000);
 
-interface Outcome {
-  status: number;
-  code?: string;
-  failed?: string;
-}
-
-async function call(path: string, body: unknown): Promise<Outcome> {
-  try {
-    const res = await pool.request({
-      method: "POST",
-      path,
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(CLIENT_DEADLINE),
-    });
-    const text = await res.body.text();
-    if (res.statusCode === 200) return { status: 200 };
-    const parsed = JSON.parse(text) as { error?: { code?: string } };
-    return { status: res.statusCode, ...(parsed.error?.code ? { code: parsed.error.code } : {}) };
-  } catch (error) {
-    return { status: 0, failed: (error as { code?: string }).code ?? (error as Error).name };
-  }
-}
-
-/** `loops` concurrent callers until stopped, at most `max` calls or `ms` in all. */
-function startLoad(path: string, loops: number, max: number, ms: number) {
-  const outcomes: Outcome[] = [];
-  const deadline = Date.now() + ms;
-  let stopped = false;
-  const loop = async (): Promise<void> => {
-    while (!stopped && outcomes.length < max && Date.now() < deadline) {
-      outcomes.push(await call(path, { message: "hi" }));
-    }
-  };
-  const running = Promise.all(Array.from({ length: loops }, loop));
-  return {
-    outcomes,
-    get ok() {
-      return outcomes.filter((o) => o.status === 200).length;
-    },
-    async stop() {
-      stopped = true;
-      await running;
-      return outcomes;
-    },
-  };
-}
-
 async function healthOf(name: string, url: string): Promise<string | undefined> {
   const apps = await gw.listAppsWithSchemas();
   return apps.find((a) => a.name === name)?.instances?.find((i) => i.url === url)?.health;
@@ -100,7 +51,7 @@ describe("three instances, one SIGKILLed under load", () => {
       for (let i = 0; i < 3; i++)
         services.push(await launchService(EchoService, { timeout: 20_000 }));
       for (const s of services) await gw.registerApp("trio", s.url, { mode: "add" });
-      const load = startLoad("/trio/echo", 8, 20_000, 60_000);
+      const load = startLoad(pool, "/trio/echo", 8, 20_000, 60_000);
       let okAtKill = 0;
       try {
         expect(await waitFor(() => load.ok >= 300, 20_000)).toBe(true);
