@@ -59,54 +59,99 @@ export async function probeHeartbeat(
   const path = options.path ?? "/heartbeat";
   const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
   const what = `POST ${options.origin ?? ""}${path}`;
-  const failed = (error: unknown): ProbeResult => ({
-    ok: false,
-    error: toTransportError(error, { what, url: options.origin ?? path, timeout }),
-  });
-  if (options.signal?.aborted) return failed(ABORT_REASON);
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(TIMEOUT_REASON), timeout);
-  const onAbort = (): void => controller.abort(ABORT_REASON);
-  options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    const reply = await dispatcher.request({
-      method: "POST",
-      path,
-      ...(options.origin === undefined ? {} : { origin: options.origin }),
-      ...(options.headers === undefined ? {} : { headers: options.headers }),
-      signal: controller.signal,
-    });
-    const text = await readCapped(reply.body, options.maxBytes ?? DEFAULT_MAX_BYTES);
-    return readHeartbeat(reply.statusCode, text, what);
+    const { status, text } = await exchange(dispatcher, path, timeout, options);
+    return readHeartbeat(status, text, what);
   } catch (error) {
-    return failed(error);
-  } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener("abort", onAbort);
+    return {
+      ok: false,
+      error: toTransportError(error, { what, url: options.origin ?? path, timeout }),
+    };
   }
+}
+
+/**
+ * One POST through `dispatch` with a handler of our own: no reply stream, no async iterator, no
+ * AbortController. A gateway runs a thousand of these every five seconds (its health checks), so
+ * each costs about what a forwarded request does. Rejects with TIMEOUT_REASON, ABORT_REASON or
+ * the transport's error; resolves with the status and the body (undefined when over the cap).
+ */
+function exchange(
+  dispatcher: Dispatcher,
+  path: string,
+  timeout: number,
+  options: ProbeOptions,
+): Promise<{ status: number; text: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const signal = options.signal;
+    if (signal?.aborted) return reject(ABORT_REASON);
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    let controller: Dispatcher.DispatchController | undefined;
+    let reason: Error | undefined;
+    let settled = false;
+    let status = 0;
+    let size = 0;
+    let chunks: Buffer[] | undefined = [];
+    const stop = (why: Error): void => {
+      reason = why;
+      controller?.abort(why);
+    };
+    const timer = setTimeout(() => stop(TIMEOUT_REASON), timeout);
+    const onAbort = (): void => stop(ABORT_REASON);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const settle = (error: unknown, text?: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      if (error === undefined) resolve({ status, text });
+      else reject(reason ?? (error as Error));
+    };
+    const dispatch = dispatcher.dispatch.bind(dispatcher);
+    try {
+      dispatch(
+        {
+          method: "POST",
+          path,
+          ...(options.origin === undefined ? {} : { origin: options.origin }),
+          ...(options.headers === undefined ? {} : { headers: options.headers }),
+        },
+        {
+          onRequestStart(started) {
+            controller = started;
+            if (reason) started.abort(reason);
+          },
+          onResponseStart(_controller, statusCode) {
+            status = statusCode;
+          },
+          onResponseData(active, chunk: Buffer) {
+            if (!chunks) return;
+            size += chunk.length;
+            if (size > maxBytes) {
+              // Not a heartbeat: stop reading rather than buffer whatever this server sends.
+              chunks = undefined;
+              settle(undefined, undefined);
+              return active.abort(new Error("reply over the probe's size cap"));
+            }
+            chunks.push(chunk);
+          },
+          onResponseEnd() {
+            settle(undefined, chunks ? Buffer.concat(chunks).toString("utf8") : undefined);
+          },
+          onResponseError(_controller, error) {
+            settle(error);
+          },
+        },
+      );
+    } catch (error) {
+      settle(error); // bad arguments, a closed pool: no callback will come
+    }
+  });
 }
 
 /** True when the probe found nothing answering: the service is down (not merely unhealthy). */
 export function isDown(result: ProbeResult): boolean {
   return result.httpStatus === undefined && result.error?.code === "SERVICE_UNAVAILABLE";
-}
-
-/** The reply body as text, or `undefined` when it exceeds `maxBytes` (then it is not read on). */
-async function readCapped(
-  body: Dispatcher.ResponseData["body"],
-  maxBytes: number,
-): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      body.destroy();
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 function readHeartbeat(httpStatus: number, text: string | undefined, what: string): ProbeResult {

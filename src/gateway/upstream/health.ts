@@ -57,14 +57,24 @@ export type CheckListener = (app: AppInstances, instance: Instance, result: Chec
 
 interface Watched {
   app: AppInstances;
-  timer: NodeJS.Timeout | undefined;
+  /** When the next check is due (ms since the epoch). */
+  due: number;
   running: boolean;
 }
+
+/** Longest wait between two looks at what is due, in ms (shorter for short intervals). */
+const MAX_TICK_MS = 100;
 
 /** Runs the active checks of every instance it watches. */
 export class HealthChecker {
   private readonly watched = new Map<Instance, Watched>();
   private closed = false;
+  /**
+   * One timer for every instance: each tick starts the checks that are due. A timer per instance
+   * woke the gateway 200 times a second for a thousand apps; a tick wakes it ten times, and the
+   * checks it starts together come back together.
+   */
+  private ticker: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly options: HealthOptions,
@@ -82,17 +92,18 @@ export class HealthChecker {
       existing.app = app;
       return;
     }
-    const watched: Watched = { app, timer: undefined, running: false };
-    this.watched.set(instance, watched);
-    this.schedule(instance, watched, Math.random() * this.options.intervalMs);
+    const due = Date.now() + Math.random() * this.options.intervalMs;
+    this.watched.set(instance, { app, due, running: false });
+    this.ticker ??= setInterval(
+      () => this.tick(),
+      Math.max(1, Math.min(MAX_TICK_MS, Math.floor(this.options.intervalMs / 4))),
+    ).unref();
   }
 
   /** Stops checking `instance`. */
   unwatch(instance: Instance): void {
-    const watched = this.watched.get(instance);
-    if (!watched) return;
-    clearTimeout(watched.timer);
     this.watched.delete(instance);
+    if (this.watched.size === 0) this.stopTicking();
   }
 
   /** Instances checked. */
@@ -108,18 +119,27 @@ export class HealthChecker {
 
   close(): void {
     this.closed = true;
-    for (const watched of this.watched.values()) clearTimeout(watched.timer);
     this.watched.clear();
+    this.stopTicking();
   }
 
-  private schedule(instance: Instance, watched: Watched, delay: number): void {
-    watched.timer = setTimeout(() => {
-      void this.run(instance, watched).finally(() => {
-        if (this.watched.get(instance) === watched) {
-          this.schedule(instance, watched, this.options.intervalMs);
-        }
-      });
-    }, delay).unref();
+  private stopTicking(): void {
+    clearInterval(this.ticker);
+    this.ticker = undefined;
+  }
+
+  /** Starts every check that is due; the next one of an instance is an interval later. */
+  private tick(): void {
+    const now = Date.now();
+    const interval = this.options.intervalMs;
+    for (const [instance, watched] of this.watched) {
+      if (watched.running || watched.due > now) continue;
+      // From the due time, not from now, so ticks do not drift the schedule; after a long stall
+      // (the gateway was blocked) from now, so the missed checks do not all come at once.
+      const next = watched.due + interval;
+      watched.due = next > now ? next : now + interval;
+      void this.run(instance, watched);
+    }
   }
 
   private async run(instance: Instance, watched: Watched): Promise<CheckResult | undefined> {
