@@ -2,14 +2,16 @@
 // process on loopback, warms them up, runs them interleaved (A, B, C, C, B, A, ...) for N rounds
 // at 1 and 32 connections with the load generator in its own process, prints medians with
 // ratios and each proxy's CPU time per request (bench/lib/cpu.js), then the figures beyond
-// throughput (client, discovery, launch, and the change-feed figures: propagation, fan-out,
-// workers), and writes bench/results/latest.json. See bench/lib/options.js for the flags.
+// throughput (client, discovery, launch, the change-feed figures: propagation, fan-out, workers,
+// and the instance figures: balancer, health checks, a killed instance), and writes
+// bench/results/latest.json. See bench/lib/options.js for the flags.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { nginxVersion, selectContenders } from "./contenders.js";
 import { CPU_SOURCE, cpuMeter } from "./lib/cpu.js";
 import { feedEstimate, feedFigures } from "./lib/feed-figures.js";
 import { clientFigures, discoveryFigures, launchFigures } from "./lib/figures.js";
+import { instanceFigures, instancesEstimate } from "./lib/instances.js";
 import { chooseLoadTool, measure } from "./lib/load.js";
 import { USAGE, parseOptions } from "./lib/options.js";
 import { installCleanup, pinCpus, startServer, stopAll } from "./lib/procs.js";
@@ -128,7 +130,8 @@ async function main(opts, shared) {
       (opts.rounds + 1) * 4 +
       discoveryEstimate +
       opts.launchRuns * 0.6 +
-      feedEstimate(opts),
+      feedEstimate(opts) +
+      instancesEstimate(opts),
   );
   installCleanup((estimate * 2 + 60) * 1000);
   const pinning = pinCpus(opts.pin, opts.pinExplicit);
@@ -159,7 +162,8 @@ async function main(opts, shared) {
   const { discovery, launch } = await extraFigures(opts, load);
   const feed = await feedFigures({ opts, load, shared, log });
   const { propagation, fanout, workers } = feed;
-  const targets = report.targets({ scenarios, ratios, client, discovery, launch, feed });
+  const instances = await instanceFigures({ opts, load, shared, log });
+  const targets = report.targets({ scenarios, ratios, client, discovery, launch, feed, instances });
   report.printReport({
     scenarios,
     ratios,
@@ -168,6 +172,7 @@ async function main(opts, shared) {
     discovery,
     launch,
     feed,
+    instances,
     targets,
     connections: opts.connections,
     log,
@@ -194,6 +199,7 @@ async function main(opts, shared) {
       propagation: opts.propagation,
       fanout: opts.fanout,
       workers: opts.workers,
+      instances: opts.instances,
     },
     load_generator: load.version ? `${load.tool} ${load.version}` : load.tool,
     latency_source: load.latency_source,
@@ -211,6 +217,7 @@ async function main(opts, shared) {
     propagation,
     fanout,
     workers,
+    instances,
     targets,
   };
   mkdirSync(dirname(opts.out), { recursive: true });

@@ -10,8 +10,14 @@
 //     worker listening); client.url, client.shutdown()
 //   GET {gatewayUrl}/events: server-sent events (app_registered ... with the Change as JSON data)
 //   Gateway.connect(url).on("change", fn): push (when the client has it) with the same Changes
-//   POST {gatewayUrl}/register_app {"name","url"} (+ `Authorization: Bearer <adminToken>`);
+//   POST {gatewayUrl}/register_app {"name","url","mode"?} (+ `Authorization: Bearer <adminToken>`);
+//     mode "add": one more instance of the app (issue 8)
 //   forwarded: POST {gatewayUrl}/<name>/<path> (+ `Authorization: Bearer <callToken>`)
+//   Gateway options (issue 8): balance "least-in-flight" | "round-robin", health { intervalMs,
+//     timeoutMs, unhealthyAfter, healthyAfter } | false, passiveHealth { ... } | false
+//   GET {gatewayUrl}/events also carries `app_health_changed` { name, url, health, ... } (no id)
+//   Service#handleRaw(req, res) (protected hook, before routing; false = route it as usual):
+//     the prefixed echo below rewrites req.url there
 //   EchoService.connect(url) -> typed client, client.echo({ message, delay }) -> { echoed }
 //   Gateway.connect(url) -> gateway client: registerApp(name, url), unregisterApp(name),
 //     app(name).echo(input) (refreshes its view once for an unknown app), close()
@@ -46,18 +52,23 @@ export async function serveEcho(host, port) {
 }
 
 /**
- * Start a gateway and register `backendUrl` (when given) under `name`; resolves to { url, close }.
- * `security` ({ adminToken, callToken }) goes to the Gateway's options; registering then sends
- * the admin token.
+ * Start a gateway and register `backends` (echo backend URLs, when given) as the instances of app
+ * `name`: the first replaces, the others are added (mode "add"). Resolves to { url, close }.
+ * `security` ({ adminToken, callToken }) goes to the Gateway's options, with `options` (balance,
+ * health, passiveHealth); registering then sends the admin token.
+ * @param {{ host: string, port: number, name: string, backends?: string[], security?: object,
+ *   registry?: string, options?: object }} o
  */
-export async function serveGateway(host, port, name, backendUrl, security = {}, registry) {
+export async function serveGateway({ host, port, name, backends = [], security = {}, ...o }) {
   const { Gateway } = await loadPortico();
   // Always explicit: a $PORTICO_REGISTRY in the harness's environment must not change a contender.
-  const options = { ...security, registry: registry ?? "memory://" };
+  const options = { ...o.options, ...security, registry: o.registry ?? "memory://" };
   const gateway = await new Gateway(options).serve({ host, port });
-  if (!backendUrl) return gateway;
   try {
-    await registerOver(gateway.url, name, backendUrl, security.adminToken);
+    for (const [i, url] of backends.entries()) {
+      const extra = i === 0 ? {} : { mode: "add" };
+      await registerOver(gateway.url, name, url, security.adminToken, extra);
+    }
   } catch (err) {
     await gateway.close();
     throw err;
@@ -65,17 +76,52 @@ export async function serveGateway(host, port, name, backendUrl, security = {}, 
   return gateway;
 }
 
-/** POST register_app {name, url} to a gateway (with the admin token when given). */
-export async function registerOver(gatewayUrl, name, appUrl, adminToken) {
+/**
+ * POST register_app {name, url, ...extra} to a gateway (with the admin token when given);
+ * `extra`: { mode: "add" } for one more instance.
+ */
+export async function registerOver(gatewayUrl, name, appUrl, adminToken, extra = {}) {
   const headers = { "content-type": "application/json" };
   if (adminToken) headers.authorization = `Bearer ${adminToken}`;
   const res = await fetch(`${gatewayUrl}/register_app`, {
     method: "POST",
     headers,
-    body: JSON.stringify({ name, url: appUrl }),
+    body: JSON.stringify({ name, url: appUrl, ...extra }),
   });
   if (!res.ok) throw new Error(`register_app answered ${res.status}: ${await res.text()}`);
   return res.json();
+}
+
+/** The first path segment the prefixed echo strips: `/a0001`, `/a0002`, ... */
+const BASE_PREFIX = /^\/a\d+(?=[/?]|$)/;
+
+/**
+ * The sample EchoService answering under any base path `/a<digits>` as at its root
+ * (`/a0007/heartbeat` is its `heartbeat`): many apps with distinct URLs whose health checks are
+ * real Portico heartbeats, from one process. It counts heartbeats; `GET /bench_heartbeats`
+ * answers { heartbeats }. Resolves to { url, close }.
+ */
+export async function servePrefixedEcho(host, port) {
+  const { EchoService } = await loadPortico();
+  class PrefixedEcho extends EchoService {
+    heartbeats = 0;
+
+    handleRaw(req, res) {
+      const url = req.url ?? "/";
+      if (url === "/bench_heartbeats") {
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify({ heartbeats: this.heartbeats }));
+        return true;
+      }
+      const prefix = BASE_PREFIX.exec(url);
+      if (prefix) {
+        req.url = url.slice(prefix[0].length) || "/";
+        if (req.url.startsWith("/heartbeat")) this.heartbeats++;
+      }
+      return false; // routed by the service as usual
+    }
+  }
+  return new PrefixedEcho().serve({ host, port });
 }
 
 /**

@@ -2,6 +2,7 @@
 // and builds the object written to bench/results/latest.json (with machine info and versions).
 import { readFileSync } from "node:fs";
 import os from "node:os";
+import { instanceTargets, printInstances } from "./instances-report.js";
 import { fmt, median, ratio, round, table } from "./stats.js";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -137,7 +138,8 @@ export function cpuFigures(scenarios, source) {
 }
 
 /** The issue's targets, each with its value from this run (null when not measured). */
-export function targets({ scenarios, ratios: rat, client, discovery, launch, feed = {} }) {
+export function targets(o) {
+  const { scenarios, ratios: rat, client, discovery, launch, feed = {}, instances } = o;
   const c32 = scenarios.c32 ?? {};
   const c1 = scenarios.c1 ?? {};
   const gw = (other) => round(ratio(c32.portico?.rps, c32[other]?.rps), 3);
@@ -217,7 +219,13 @@ export function targets({ scenarios, ratios: rat, client, discovery, launch, fee
       "gateway 2 workers/1 worker rps @32, unpinned (reported only; see workers.explanation)",
       w?.rps_2_vs_1 ?? null,
     ],
+    ...instanceTargets(instances),
   ];
+  return judge(list);
+}
+
+/** [id, description, value, op?, threshold?] rows as target objects with `pass`. */
+export function judge(list) {
   return list.map(([id, description, value, op = null, threshold = null]) => {
     let pass = null;
     if (value !== null && op === ">=") pass = value >= threshold;
@@ -394,6 +402,12 @@ export function printReport(o) {
   printFigures(o.discovery, o.launch, log);
   printStore(scenarios, log);
   printFeed(o.feed ?? {}, log);
+  printInstances(o.instances, log);
+  printTargets(tg, log);
+}
+
+/** One line per target: PASS / FAIL / info (no goal) / n/a (not measured). */
+export function printTargets(tg, log) {
   log("\ntargets:");
   for (const t of tg) {
     const verdict =

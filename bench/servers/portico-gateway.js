@@ -1,19 +1,22 @@
 // Portico gateway process. With --backend: registers the echo backend as app "echoer" (the
-// contender; forwarded call POST <url>/echoer/echo). Without it: an empty gateway, for the
-// discovery and change-feed figures, whose apps the harness registers over HTTP.
+// contender; forwarded call POST <url>/echoer/echo); a comma-separated list registers each URL as
+// one instance of "echoer" (the first replaces, the others are added: mode "add"). Without it:
+// an empty gateway, for the discovery, change-feed and instance figures, whose apps the harness
+// registers over HTTP.
 // --registry URL: where registrations are kept (memory:// by default, also when
 // $PORTICO_REGISTRY is set: a contender never changes with the harness's environment):
 // sqlite:///abs/file.db or redis://127.0.0.1:PORT/DB for the portico-sqlite and portico-redis
 // contenders and the propagation figures.
+// --options JSON: more Gateway options (the instance figures: balance, health, passiveHealth).
 // With --secured: adminToken and callToken from $PORTICO_ADMIN_TOKEN and $PORTICO_CALL_TOKEN
 // (both required; never on the command line), registration with the admin token. Without it
 // those variables are removed first, so that the plain gateway is never secured by accident.
-// Usage: node bench/servers/portico-gateway.js [--backend http://127.0.0.1:PORT] [--port 0]
-//          [--registry URL] [--secured]
+// Usage: node bench/servers/portico-gateway.js [--backend http://127.0.0.1:PORT[,URL...]]
+//          [--port 0] [--registry URL] [--options JSON] [--secured]
 import { fail, flags, main, onShutdown, ready } from "./common.js";
 import { serveGateway } from "../lib/portico.js";
 
-const args = flags(["backend", "port", "registry"], ["secured"]);
+const args = flags(["backend", "port", "registry", "options"], ["secured"]);
 const TOKEN_VARS = ["PORTICO_ADMIN_TOKEN", "PORTICO_CALL_TOKEN", "PORTICO_TOKEN"];
 
 function security() {
@@ -27,11 +30,26 @@ function security() {
   return { adminToken, callToken };
 }
 
+/** Only the options the instance figures vary: the rest stays as every contender has it. */
+function gatewayOptions() {
+  if (args.options === undefined) return {};
+  const given = JSON.parse(args.options);
+  const allowed = ["balance", "health", "passiveHealth"];
+  const unknown = Object.keys(given).filter((key) => !allowed.includes(key));
+  if (unknown.length > 0) fail(`--options: only ${allowed.join(", ")} (got ${unknown.join(", ")})`);
+  return given;
+}
+
 main("portico gateway", async () => {
-  const port = Number(args.port ?? 0);
-  const backend = args.backend ?? null;
-  const registry = args.registry ?? "memory://";
-  const gateway = await serveGateway("127.0.0.1", port, "echoer", backend, security(), registry);
+  const gateway = await serveGateway({
+    host: "127.0.0.1",
+    port: Number(args.port ?? 0),
+    name: "echoer",
+    backends: args.backend ? args.backend.split(",") : [],
+    security: security(),
+    registry: args.registry ?? "memory://",
+    options: gatewayOptions(),
+  });
   onShutdown(() => gateway.close());
   ready(gateway.url);
 });
