@@ -92,9 +92,13 @@ function exchange(
     let status = 0;
     let size = 0;
     let chunks: Buffer[] | undefined = [];
+    // The deadline holds even while the request waits in a busy pool: undici rejects an aborted
+    // request only once it leaves the queue, so the probe settles here, and the request is
+    // aborted as soon as it starts.
     const stop = (why: Error): void => {
       reason = why;
       controller?.abort(why);
+      settle(why);
     };
     const timer = setTimeout(() => stop(TIMEOUT_REASON), timeout);
     const onAbort = (): void => stop(ABORT_REASON);

@@ -470,17 +470,22 @@ export class Gateway extends Service {
 
   /** The app with `instance` joined, or INSTANCE_MISMATCH when it publishes other endpoints. */
   private joined(current: AppRecord, record: AppRecord, instance: InstanceInfo): AppRecord {
-    const alone = instancesOf(current).every((i) => i.url === instance.url);
     // An instance whose schemas could not be read (slow, briefly down) joins on the app's.
-    const unknown = record.kind !== "portico" && record.kind !== "openapi";
-    if (!alone && !unknown && !sameEndpoints(current.endpoints, record.endpoints)) {
+    if (!described(record.kind)) return withInstance(current, instance);
+    // The app takes the new record when this instance is its only one (registered again), or
+    // when the app has no schemas itself (its first instance was not up when it registered).
+    const alone = instancesOf(current).every((i) => i.url === instance.url);
+    if (alone || !described(current.kind)) {
+      return withInstance({ ...record, instances: instancesOf(current) }, instance);
+    }
+    if (!sameEndpoints(current.endpoints, record.endpoints)) {
       const difference = endpointDifference(current.endpoints, record.endpoints);
       throw new InstanceMismatchError(
         `Instance ${clipText(instance.url)} of app "${current.name}" publishes other endpoints than the app (missing: ${list(difference.missing)}; extra: ${list(difference.extra)}; changed: ${list(difference.changed)}). Register it with mode "replace" to change the app's endpoints.`,
         { data: { name: current.name, url: instance.url, ...difference } },
       );
     }
-    return withInstance(alone ? record : current, instance);
+    return withInstance(current, instance);
   }
 
   /** An instance's health changed on this replica: list it again and tell `/events`. */
@@ -490,11 +495,12 @@ export class Gateway extends Service {
   }
 
   /**
-   * A check saw a new `server_id`: the instance restarted, maybe with other endpoints. Fetch
-   * them again and publish `app_updated` (every replica may notice; the compare-and-set and the
-   * "nothing changed" check make the second one a no-op).
+   * A check saw a new `server_id` (the instance restarted, maybe with other endpoints), or an
+   * app registered without schemas came back up: fetch its endpoints again and publish
+   * `app_updated` when they (or its server id) changed. Every replica may notice; the
+   * compare-and-set and the "nothing changed" check make the second one a no-op.
    */
-  private rediscover(app: AppInstances, instance: Instance, serverId: string): void {
+  private rediscover(app: AppInstances, instance: Instance, serverId: string | undefined): void {
     const key = `${app.name}\n${instance.url}`;
     if (this.rediscovering.has(key) || !this.registryInstance) return;
     this.rediscovering.add(key);
@@ -505,14 +511,18 @@ export class Gateway extends Service {
         maxBytes: this.discoveryMaxBytes,
         via: this.policy.via,
       });
-      const id = found.serverId ?? serverId;
+      // The heartbeat's id is what the checks compare: store that one.
+      const id = serverId ?? found.serverId;
       const change = await editApp(registry, app.name, (current) => {
         const stored = current && instancesOf(current).find((i) => i.url === instance.url);
         if (!current || !stored) return undefined;
         const endpoints = found.endpoints ?? current.endpoints;
-        if (stored.server_id === id && sameEndpoints(endpoints, current.endpoints))
-          return undefined;
-        return { put: withInstance({ ...current, endpoints }, { ...stored, server_id: id }) };
+        const kind = found.endpoints ? found.kind : current.kind;
+        if (stored.server_id === id && kind === current.kind) {
+          if (sameEndpoints(endpoints, current.endpoints)) return undefined;
+        }
+        const updated = { ...stored, ...(id !== undefined ? { server_id: id } : {}) };
+        return { put: withInstance({ ...current, endpoints, kind }, updated) };
       });
       if (change) await this.feed.waitFor(change.revision, APPLY_MS);
     })()
@@ -520,9 +530,15 @@ export class Gateway extends Service {
       .finally(() => this.rediscovering.delete(key));
   }
 
-  /** A lease ran out: remove its instance if it is still there with a lease. */
+  /** A lease ran out (and was claimed): remove its instance if it is still there with a lease. */
   private async expireInstance(name: string, url: string): Promise<void> {
-    await editApp(this.registry, name, (current) => {
+    const registry = this.registry;
+    const leased = (await registry.get(name))?.app.instances?.find((i) => i.url === url);
+    if (leased?.lease_ms === undefined) return;
+    // Registered again since the claim (a new lease comes before its instance): keep it. The
+    // renewal is one the service itself would make.
+    if (await registry.renewLease(name, url, leased.lease_ms)) return;
+    await editApp(registry, name, (current) => {
       const stored = current && instancesOf(current).find((i) => i.url === url);
       if (!current || stored?.lease_ms === undefined) return undefined;
       const rest = withoutInstance(current, url);
@@ -545,6 +561,11 @@ export class Gateway extends Service {
     if (names !== undefined && names.every((name) => this.table.has(name))) return;
     await this.follower?.catchUp(CATCH_UP_MS);
   }
+}
+
+/** Whether an app's endpoints come from a description (Portico or OpenAPI), not from nothing. */
+function described(kind: AppRecord["kind"]): boolean {
+  return kind === "portico" || kind === "openapi";
 }
 
 function list(names: string[]): string {

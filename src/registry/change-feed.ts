@@ -85,6 +85,12 @@ export interface ChangeFeedRegistry {
   /** Removes a lease (the instance unregistered, or its expiry was handled); idempotent. */
   dropLease(name: string, url: string): Promise<void>;
   /**
+   * Drops the lease of instance `url` of app `name` only if its deadline has passed (atomically:
+   * a lease renewed or created again meanwhile stays); true when it dropped one. Of replicas
+   * handling the same expired lease, exactly one gets true.
+   */
+  claimExpiredLease(name: string, url: string): Promise<boolean>;
+  /**
    * Leases past their deadline, oldest first, at most `limit` (100). They stay listed until
    * dropped: every replica may see the same ones, so removing an instance must be idempotent.
    */

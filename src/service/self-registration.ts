@@ -11,6 +11,7 @@ import {
   InvalidOptionsError,
   PorticoError,
   ResponseInvalidError,
+  ServiceStoppingError,
   ServiceUnavailableError,
 } from "../errors.js";
 import type { ErrorClass } from "../errors.js";
@@ -86,13 +87,24 @@ export class SelfRegistration implements RegistrationInfo {
   private readonly token: string;
   private readonly renewEveryMs: number;
   private readonly onWarning: (error: PorticoError) => void;
-  /** Aborts the calls in flight when stopping: a late renewal must not register again. */
+  /** Aborts renewals and retry waits when stopping: a late renewal must not register again. */
   private readonly abort = new AbortController();
+  /**
+   * Aborts a register_app in flight, but only once stop() has waited for its reply: the gateway
+   * finishes a registration even when its caller goes away, so only the reply tells whether
+   * there is an instance to take back.
+   */
+  private readonly abortRegister = new AbortController();
+  /** The register_app call in flight, if any. */
+  private registering: Promise<unknown> | undefined;
+  /** The registration in progress in `start()`. */
+  private starting: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private cycle: Promise<void> | undefined;
   private failures = 0;
   private halted = false;
-  private started = false;
+  /** True once a register_app succeeded: the gateway has (or had) this instance. */
+  private landed = false;
   private stopping: Promise<void> | undefined;
 
   /** Checks the options (INVALID_OPTIONS) without any I/O: call it before listening. */
@@ -115,26 +127,37 @@ export class SelfRegistration implements RegistrationInfo {
    * Registers the instance served at `servedUrl` (retrying transient failures for
    * `registrationTimeout` ms) and starts renewing its lease. Rejects with the gateway's error when
    * it refuses (401, 403, 409 INSTANCE_MISMATCH...), or SERVICE_UNAVAILABLE when it stayed
-   * unreachable; nothing is left running then.
+   * unreachable, or SERVICE_STOPPING when `stop()` was called first or meanwhile; nothing is left
+   * running then.
    */
   async start(servedUrl: string): Promise<void> {
+    if (this.halted) throw this.stopped();
     this.url = advertisedUrl(this.options.advertiseUrl, servedUrl);
     // `token: ""` when there is none: never fall back on $PORTICO_TOKEN, this process's own.
     this.transport = new HttpTransport(this.gateway, { token: this.token, connections: 2 });
+    this.starting = this.registerAtStart(this.options.registrationTimeout ?? 10_000);
     try {
-      await this.registerAtStart(this.options.registrationTimeout ?? 10_000);
+      await this.starting;
+      // Registered, but stop() began meanwhile: it takes the instance back.
+      if (this.halted) throw this.stopped();
     } catch (error) {
       this.halted = true;
-      await this.transport.close();
+      // A stop() in progress still needs the transport to unregister; it closes it after.
+      if (!this.stopping) await this.transport.close();
       throw error;
     }
-    this.started = true;
     this.schedule(this.renewEveryMs);
   }
 
-  /** Stops renewing and unregisters the instance (bounded by `timeout`); never rejects; idempotent. */
+  /**
+   * Stops renewing and unregisters the instance (bounded by `timeout`); never rejects; idempotent.
+   * Called while `start()` is in progress, it ends its retries at once and waits up to `timeout`
+   * for a register_app in flight, then unregisters what it registered; a registration the gateway
+   * finishes later than that is left to its lease.
+   */
   stop(timeout = STOP_TIMEOUT_MS): Promise<void> {
     this.halted = true;
+    this.abort.abort();
     return (this.stopping ??= this.unregister(timeout));
   }
 
@@ -151,6 +174,7 @@ export class SelfRegistration implements RegistrationInfo {
         await this.register(Math.max(1_000, Math.min(REGISTER_TIMEOUT_MS, deadline - Date.now())));
         return;
       } catch (error) {
+        if (this.halted) throw this.stopped(error);
         if (!(error instanceof PorticoError) || !error.retryable) {
           throw this.explain(error, "refused the registration");
         }
@@ -162,6 +186,7 @@ export class SelfRegistration implements RegistrationInfo {
           );
         }
         await sleep(wait, this.abort.signal);
+        if (this.halted) throw this.stopped();
       }
     }
   }
@@ -173,10 +198,13 @@ export class SelfRegistration implements RegistrationInfo {
       mode: "add",
       lease_ms: this.leaseMs,
     };
-    const reply = await this.gatewayTransport.call("POST", "/register_app", input, {
+    const call = this.gatewayTransport.call("POST", "/register_app", input, {
       timeout,
-      signal: this.abort.signal,
+      signal: this.abortRegister.signal,
     });
+    this.registering = call;
+    const reply = await call.finally(() => (this.registering = undefined));
+    this.landed = true;
     const parsed = gatewayTasks.register_app.output.safeParse(reply);
     this.registered = parsed.success ? parsed.data : undefined;
   }
@@ -217,18 +245,39 @@ export class SelfRegistration implements RegistrationInfo {
 
   private async unregister(timeout: number): Promise<void> {
     clearTimeout(this.timer);
-    if (!this.started) return;
-    this.abort.abort();
-    await this.cycle; // settles at once: its calls were just aborted
+    await this.settleRegister(timeout);
+    // Both settle at once now: their retry waits and renew_lease calls were aborted by stop().
+    await Promise.all([this.starting?.catch(() => undefined), this.cycle]);
+    if (!this.transport) return;
     try {
+      if (!this.landed) return;
       const input: UnregisterInput = { name: this.name, url: this.url };
-      await this.gatewayTransport.call("POST", "/unregister_app", input, { timeout });
+      await this.transport.call("POST", "/unregister_app", input, { timeout });
     } catch (error) {
       const gone = error instanceof PorticoError && error.code === "APP_NOT_REGISTERED";
       if (!gone) this.warn(this.explain(error, "did not unregister the instance"));
     } finally {
-      await this.gatewayTransport.close();
+      await this.transport.close();
     }
+  }
+
+  /** Waits up to `timeout` for the reply of a register_app in flight, then aborts it. */
+  private async settleRegister(timeout: number): Promise<void> {
+    const call = this.registering;
+    if (call) {
+      const timer = setTimeout(() => this.abortRegister.abort(), timeout);
+      await call.catch(() => undefined);
+      clearTimeout(timer);
+    }
+    this.abortRegister.abort(); // no register_app after this one
+  }
+
+  /** SERVICE_STOPPING: stop() was called before the registration completed. */
+  private stopped(cause?: unknown): PorticoError {
+    return new ServiceStoppingError(
+      `The registration of "${this.name}" (${this.url}) at ${this.gateway} was stopped before it completed`,
+      { cause, data: { gateway: this.gateway, name: this.name, url: this.url } },
+    );
   }
 
   /** Reports a warning; a hook that throws must not take the service down with it. */

@@ -1,14 +1,14 @@
 /**
  * The conformance suite every change-feed backend must pass (memory, SQLite, Redis): writes,
- * revisions, order, tickets, `get` and `expect`, and leases here; watching and sharing a store in
- * feed-watch-conformance.ts. A backend's test file calls
+ * revisions, order, tickets, `get` and `expect` here; leases in feed-lease-conformance.ts;
+ * watching and sharing a store in feed-watch-conformance.ts. A backend's test file calls
  * `describeFeedConformance("SqliteFeedRegistry", factory)`.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { ChangeFeedRegistry, ExpiredLease } from "../../src/registry/change-feed.js";
+import type { ChangeFeedRegistry } from "../../src/registry/change-feed.js";
+import { describeLeaseConformance } from "./feed-lease-conformance.js";
 import { appNames, appRecord } from "./feed-reader.js";
 import { describeSharedConformance, describeWatchConformance } from "./feed-watch-conformance.js";
-import { waitFor } from "./fixtures.js";
 
 /** How a test file opens its backend. */
 export interface FeedFactory {
@@ -52,7 +52,7 @@ export function describeFeedConformance(label: string, factory: FeedFactory): vo
     describeWrites(open);
     describeTickets(open);
     describeGetAndExpect(open);
-    describeLeases(open, factory.reopen !== undefined);
+    describeLeaseConformance(open, factory.reopen !== undefined);
     describeWatchConformance(open);
     if (factory.reopen) describeSharedConformance(open);
   });
@@ -278,111 +278,5 @@ function describeGetAndExpect(open: Opener): void {
     const applied = (await Promise.all(writes)).filter((change) => change !== undefined);
     expect(applied).toHaveLength(1);
     expect(await registry.get("alpha")).toMatchObject({ revision: 2 });
-  });
-}
-
-/** Short leases for expiry (never asserted against a clock: the tests poll for the outcome). */
-const SHORT_MS = 100;
-/** Leases that must not expire during a test. */
-const LONG_MS = 60_000;
-
-/** Polls until `registry` lists exactly `count` expired leases, and returns them. */
-async function expiredOnce(registry: ChangeFeedRegistry, count: number): Promise<ExpiredLease[]> {
-  let expired: ExpiredLease[] = [];
-  const listed = await waitFor(
-    async () => (expired = await registry.expiredLeases()).length >= count,
-  );
-  expect(listed, `${count} expired leases, got ${JSON.stringify(expired)}`).toBe(true);
-  return expired;
-}
-
-function describeLeases(open: Opener, shared: boolean): void {
-  it("renews a running lease, and no lease it never made", async () => {
-    const registry = await open.create();
-    await registry.lease("alpha", "http://127.0.0.1:1/", LONG_MS);
-    expect(await registry.renewLease("alpha", "http://127.0.0.1:1/", LONG_MS)).toBe(true);
-    expect(await registry.renewLease("alpha", "http://127.0.0.1:2/", LONG_MS)).toBe(false);
-    expect(await registry.renewLease("bravo", "http://127.0.0.1:1/", LONG_MS)).toBe(false);
-    expect(await registry.expiredLeases()).toEqual([]);
-  });
-
-  it("lists a lease past its deadline until it is dropped, and does not renew it", async () => {
-    const registry = await open.create();
-    await registry.lease("alpha", "http://127.0.0.1:1/", SHORT_MS);
-    await registry.lease("alpha", "http://127.0.0.1:2/", LONG_MS);
-    const gone = { name: "alpha", url: "http://127.0.0.1:1/" };
-    expect(await expiredOnce(registry, 1)).toEqual([gone]);
-    expect(await registry.renewLease(gone.name, gone.url, LONG_MS)).toBe(false);
-    expect(await registry.expiredLeases()).toEqual([gone]);
-    await registry.dropLease(gone.name, gone.url);
-    await registry.dropLease(gone.name, gone.url);
-    expect(await registry.expiredLeases()).toEqual([]);
-    expect(await registry.renewLease("alpha", "http://127.0.0.1:2/", LONG_MS)).toBe(true);
-  });
-
-  it("makes a lease again after it expired or was dropped", async () => {
-    const registry = await open.create();
-    const [name, url] = ["alpha", "http://127.0.0.1:1/"];
-    await registry.lease(name, url, SHORT_MS);
-    await expiredOnce(registry, 1);
-    await registry.lease(name, url, LONG_MS);
-    expect(await registry.expiredLeases()).toEqual([]);
-    expect(await registry.renewLease(name, url, LONG_MS)).toBe(true);
-    await registry.dropLease(name, url);
-    expect(await registry.renewLease(name, url, LONG_MS)).toBe(false);
-    await registry.lease(name, url, LONG_MS);
-    expect(await registry.renewLease(name, url, LONG_MS)).toBe(true);
-  });
-
-  it("lists expired leases oldest first, at most limit, and keeps any characters apart", async () => {
-    const registry = await open.create();
-    // Pairs a separator join would mix up, quotes, newlines, brackets and non-ASCII.
-    const leases = [
-      { name: "a:b", url: "c" },
-      { name: "a", url: "b:c" },
-      { name: 'we"ird\n名 ["x"]', url: 'http://127.0.0.1:1/?q=["1",2]&r="s"' },
-      { name: "", url: "|" },
-    ];
-    for (const [i, { name, url }] of leases.entries()) {
-      await registry.lease(name, url, SHORT_MS * (i + 1));
-    }
-    expect(await expiredOnce(registry, 4)).toEqual(leases);
-    expect(await registry.expiredLeases(2)).toEqual(leases.slice(0, 2));
-    expect(await registry.expiredLeases(0)).toEqual([]);
-    await registry.dropLease("a:b", "c");
-    expect(await registry.expiredLeases()).toEqual(leases.slice(1));
-  });
-
-  it("writes no change to the feed for lease operations", async () => {
-    const registry = await open.create();
-    await registry.apply({ op: "put", app: appRecord("alpha") });
-    const before = await registry.snapshot();
-    await registry.lease("alpha", "http://127.0.0.1:1/alpha", SHORT_MS);
-    await registry.renewLease("alpha", "http://127.0.0.1:1/alpha", SHORT_MS);
-    await expiredOnce(registry, 1);
-    await registry.dropLease("alpha", "http://127.0.0.1:1/alpha");
-    expect(await registry.snapshot()).toEqual(before);
-    expect(await registry.get("alpha")).toMatchObject({ revision: 1 });
-  });
-
-  it("refuses a ttl that is not a positive number with INVALID_OPTIONS", async () => {
-    const registry = await open.create();
-    const invalid = { code: "INVALID_OPTIONS" };
-    await expect(registry.lease("alpha", "http://x", 0)).rejects.toMatchObject(invalid);
-    await expect(registry.renewLease("alpha", "http://x", Number.NaN)).rejects.toMatchObject(
-      invalid,
-    );
-  });
-
-  if (!shared) return;
-  it("shares leases between instances on one store", async () => {
-    const a = await open.create();
-    const b = await open.reopen(a);
-    await a.lease("alpha", "http://127.0.0.1:1/", LONG_MS);
-    expect(await b.renewLease("alpha", "http://127.0.0.1:1/", LONG_MS)).toBe(true);
-    await b.lease("bravo", "http://127.0.0.1:1/", SHORT_MS);
-    expect(await expiredOnce(a, 1)).toEqual([{ name: "bravo", url: "http://127.0.0.1:1/" }]);
-    await a.dropLease("bravo", "http://127.0.0.1:1/");
-    expect(await b.expiredLeases()).toEqual([]);
   });
 }

@@ -352,6 +352,131 @@ describe("re-discovery", () => {
   });
 });
 
+describe("review regressions", () => {
+  it("keeps a busy app healthy: checks never queue behind its forwarded calls", async () => {
+    const { gw, client } = await gateway({
+      connectionsPerApp: 2,
+      health: { intervalMs: 50, timeoutMs: 200 },
+      passiveHealth: false,
+    });
+    const a = await echo();
+    await client.registerApp("echo", a.url);
+    let stop = false;
+    const slow = async (): Promise<void> => {
+      while (!stop) {
+        await rawRequest(`${gw.url}/echo/echo`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ message: "slow", delay: 0.3 }),
+        });
+      }
+    };
+    const callers = Array.from({ length: 4 }, slow);
+    try {
+      // Both sockets stay busy for 1.5 s, several check intervals and timeouts.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect((await instancesOf(client, "echo"))[0]).toMatchObject({ health: "healthy" });
+    } finally {
+      stop = true;
+      await Promise.all(callers);
+    }
+  });
+
+  it("sends a buffered call to another instance when its first choice left meanwhile", async () => {
+    const { gw, client } = await gateway({ balance: "round-robin", passiveHealth: false });
+    const [a, b] = [await echo(), await echo()];
+    await client.registerApp("echo", a.url);
+    await client.registerApp("echo", b.url, { mode: "add" });
+    const { request } = await import("node:http");
+    const body = JSON.stringify({ message: "late body" });
+    // Two calls, so round robin gives one of them `a`; both bodies are half sent.
+    const calls = [0, 1].map(() => {
+      const req = request(`${gw.url}/echo/echo`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-length": body.length },
+      });
+      const status = new Promise<number>((resolve, reject) => {
+        req.once("error", reject);
+        req.once("response", (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+      });
+      req.write(body.slice(0, 5));
+      return { req, status };
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await client.unregisterApp("echo", { url: a.url });
+    for (const call of calls) call.req.end(body.slice(5));
+    expect(await Promise.all(calls.map((c) => c.status))).toEqual([200, 200]);
+  });
+
+  it("holds maxInFlightPerApp while a body is still arriving", async () => {
+    const { gw, client } = await gateway({ maxInFlightPerApp: 1 });
+    const a = await echo();
+    await client.registerApp("echo", a.url);
+    const { request } = await import("node:http");
+    const body = JSON.stringify({ message: "slow body" });
+    const first = request(`${gw.url}/echo/echo`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": body.length },
+    });
+    const firstDone = new Promise<number>((resolve) =>
+      first.once("response", (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }),
+    );
+    first.write(body.slice(0, 3));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const second = await rawRequest(`${gw.url}/echo/echo`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    expect({
+      status: second.status,
+      code: (second.json() as { error: { code: string } }).error.code,
+    }).toEqual({
+      status: 503,
+      code: "UPSTREAM_BUSY",
+    });
+    first.end(body.slice(3));
+    expect(await firstDone).toBe(200);
+  });
+
+  it("keeps an instance ejected while its checks pass but its calls fail", async () => {
+    const { gw, client } = await gateway({
+      health: { intervalMs: 50, timeoutMs: 500 },
+      passiveHealth: { consecutiveFailures: 2, ejectMs: 60_000 },
+    });
+    const app = await plain((req, res) =>
+      req.url === "/healthz" ? sendJson(res, 200, {}) : sendJson(res, 503, { busy: true }),
+    );
+    await client.registerApp("flaky", app.url, { healthPath: "/healthz" });
+    for (let i = 0; i < 2; i++) expect((await rawRequest(`${gw.url}/flaky/x`)).status).toBe(503);
+    expect((await instancesOf(client, "flaky"))[0]?.health).toBe("ejected");
+    const checks = app.received.filter((r) => r.url === "/healthz").length;
+    expect(
+      await waitFor(() => app.received.filter((r) => r.url === "/healthz").length >= checks + 3),
+    ).toBe(true);
+    expect((await instancesOf(client, "flaky"))[0]?.health).toBe("ejected");
+  });
+
+  it("lets an app whose first instance was not up take the endpoints of a described one", async () => {
+    const { client } = await gateway({ discoveryTimeout: 1_000 });
+    const { findFreePort } = await import("../../src/launcher/ports.js");
+    const nowhere = `http://127.0.0.1:${await findFreePort()}`;
+    const first = await client.registerApp("late", nowhere);
+    expect(first).toMatchObject({ kind: "http", endpoints: {} });
+    const a = await echo();
+    const added = await client.registerApp("late", a.url, { mode: "add" });
+    expect(added).toMatchObject({ kind: "portico" });
+    expect(Object.keys(added.endpoints)).toEqual(["echo"]);
+    expect(added.instances?.map((i) => i.url)).toEqual([nowhere, a.url]);
+  });
+});
+
 describe("leases", () => {
   it("removes an instance whose lease is not renewed, keeps a renewed one, never a manual one", async () => {
     const { gw, client } = await gateway();

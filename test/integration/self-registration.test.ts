@@ -1,8 +1,9 @@
 /**
  * Self-registration: `serve({ gateway, name })` registers the service with a real gateway as one
  * instance with a lease (mode add), renews it, registers again when the gateway lost it, and
- * unregisters on close(); a refusal rejects serve() and leaves no server behind. Everything is a
- * real server on 127.0.0.1: the gateway is the one this repo builds.
+ * unregisters on close(); a refusal rejects serve() and leaves no server behind; stop() during
+ * start() leaves no instance behind. Everything is a real server on 127.0.0.1: the gateway is the
+ * one this repo builds.
  */
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -10,6 +11,7 @@ import { task } from "../../src/contract/task.js";
 import {
   InstanceMismatchError,
   InvalidOptionsError,
+  ServiceStoppingError,
   ServiceUnavailableError,
   UnauthorizedError,
 } from "../../src/errors.js";
@@ -18,11 +20,14 @@ import { Gateway } from "../../src/gateway/gateway.js";
 import { findFreePort } from "../../src/launcher/ports.js";
 import type { GatewayOptions } from "../../src/gateway/gateway.js";
 import { EchoService } from "../../src/samples/echo-service.js";
+import { SelfRegistration } from "../../src/service/self-registration.js";
 import { Service } from "../../src/service/service.js";
 import { isolateEnv } from "../helpers/env.js";
 import { expectRejects } from "../helpers/expect-error.js";
 import { startGateway, waitFor } from "../helpers/fixtures.js";
 import type { Running } from "../helpers/fixtures.js";
+import { startLoopbackApp } from "../helpers/loopback-app.js";
+import type { LoopbackApp } from "../helpers/loopback-app.js";
 import { deadUrl } from "../helpers/observe.js";
 import { rawRequest } from "../helpers/raw-http.js";
 
@@ -63,6 +68,20 @@ class OtherService extends Service {
 
 function gatewayWith(options?: GatewayOptions): Promise<Running<Gateway>> {
   return startGateway(options);
+}
+
+/**
+ * An app that never answers: a gateway registering it waits out its discoveryTimeout, then
+ * registers it undiscovered. `discovering` resolves once the gateway asked it for its endpoints.
+ */
+async function silentApp(): Promise<LoopbackApp & { discovering: () => Promise<boolean> }> {
+  const app = await startLoopbackApp({ handler: () => undefined });
+  return Object.assign(app, { discovering: () => waitFor(() => app.received.length > 0) });
+}
+
+/** Checks that `start` rejects SERVICE_STOPPING (handled at once: it rejects while stop() runs). */
+function expectStopped(start: Promise<void>): Promise<ServiceStoppingError> {
+  return expectRejects(start, ServiceStoppingError, "SERVICE_STOPPING");
 }
 
 describe("serve({ gateway, name })", () => {
@@ -262,5 +281,54 @@ describe("an outage of the gateway", () => {
     });
     expect(again).toBe(true);
     expect(warnings).toHaveLength(1);
+  });
+});
+
+describe("stop() while start() is in progress", () => {
+  it("takes back a registration the gateway finishes after stop() began", async () => {
+    await using gateway = await gatewayWith({ discoveryTimeout: 300 });
+    await using app = await silentApp();
+    const registration = new SelfRegistration({ gateway: gateway.url, name: "late" });
+    const stopped = expectStopped(registration.start(app.url));
+    expect(await app.discovering()).toBe(true);
+    await registration.stop();
+    await stopped;
+    // The registration did land (revision 1), and was taken back (revision 2).
+    expect(await gateway.service.registry.revision()).toBe(2);
+    // Past the time the gateway could still be registering it: the instance stays gone.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await instancesOf(gateway, "late")).toEqual([]);
+  });
+
+  it("ends at once a start() still retrying an unreachable gateway", async () => {
+    const registration = new SelfRegistration({ gateway: await deadUrl(), name: "early" });
+    const stopped = expectStopped(registration.start("http://127.0.0.1:9"));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const began = Date.now();
+    await registration.stop();
+    await stopped;
+    // Not a timing figure: without the fix stop() waits out the 10 s retry budget.
+    expect(Date.now() - began).toBeLessThan(5_000);
+  });
+
+  it("waits for a register_app in flight at most its timeout", async () => {
+    await using gateway = await gatewayWith({ discoveryTimeout: 5_000 });
+    await using app = await silentApp();
+    const registration = new SelfRegistration({ gateway: gateway.url, name: "slow" });
+    const stopped = expectStopped(registration.start(app.url));
+    expect(await app.discovering()).toBe(true);
+    const began = Date.now();
+    await registration.stop(300);
+    // Bounded by its own timeout, not by the gateway's 5 s discovery.
+    expect(Date.now() - began).toBeLessThan(4_000);
+    await stopped;
+  });
+
+  it("refuses start() after stop() with SERVICE_STOPPING, without calling the gateway", async () => {
+    await using gateway = await gatewayWith();
+    const registration = new SelfRegistration({ gateway: gateway.url, name: "never" });
+    await registration.stop();
+    await expectStopped(registration.start("http://127.0.0.1:9"));
+    expect(await gateway.service.registry.revision()).toBe(0);
   });
 });

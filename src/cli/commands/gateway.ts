@@ -54,15 +54,17 @@ export function gatewayCommandOptions(options: GatewayCommandOptions): GatewayOp
   const health =
     options.healthChecks === false
       ? false
-      : {
-          ...(options.healthInterval !== undefined ? { intervalMs: options.healthInterval } : {}),
-          ...(options.healthTimeout !== undefined ? { timeoutMs: options.healthTimeout } : {}),
-        };
+      : options.healthInterval === undefined && options.healthTimeout === undefined
+        ? undefined
+        : {
+            ...(options.healthInterval !== undefined ? { intervalMs: options.healthInterval } : {}),
+            ...(options.healthTimeout !== undefined ? { timeoutMs: options.healthTimeout } : {}),
+          };
   return {
     ...gatewayOptionsFrom(options),
     upstreamTimeout: options.upstreamTimeout,
     discoveryTimeout: options.discoveryTimeout,
-    health,
+    ...(health !== undefined ? { health } : {}),
     ...(options.ejection === false ? { passiveHealth: false as const } : {}),
     ...(options.balance !== undefined ? { balance: options.balance } : {}),
     ...(registry === undefined ? {} : { registry }),
@@ -141,9 +143,10 @@ export function registerGateway(program: Command, io: CliIo): void {
     .option("--no-health-checks", "no active checks (instances stay healthy unless ejected)")
     .option("--no-ejection", "no passive ejection after failed calls in a row")
     .addOption(
-      new Option("--balance <strategy>", "how calls spread over an app's instances")
-        .choices(["least-in-flight", "round-robin"])
-        .default("least-in-flight"),
+      new Option(
+        "--balance <strategy>",
+        "how calls spread over an app's instances (default: least-in-flight)",
+      ).choices(["least-in-flight", "round-robin"]),
     );
   addGatewayLimitOptions(addSecurityOptions(command))
     .addHelpText("after", examples(...GATEWAY_EXAMPLES))

@@ -6,7 +6,6 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import type { Dispatcher } from "undici";
 import { PorticoError, UpstreamTimeoutError, UpstreamUnreachableError } from "../../errors.js";
 import { drainBody, sendError } from "../../service/http/send-error.js";
-import type { AppInstances } from "../upstream/balancer.js";
 import type { Instance, PassiveOptions } from "../upstream/instance.js";
 import { responseHeaders } from "./headers.js";
 
@@ -24,10 +23,13 @@ const CONNECT_FAILED = new Set([
   "ENOTFOUND",
   "EAI_AGAIN",
   "UND_ERR_CONNECT_TIMEOUT",
+  // The pool was closed (the instance left its app) before the request was sent.
+  "UND_ERR_DESTROYED",
+  "UND_ERR_CLOSED",
 ]);
 
 /** A connection that broke before any reply byte came. */
-const RESET = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
+const RESET = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
 
 /** Replies up to this size are buffered and sent with one write; larger ones are streamed. */
 export const BUFFER_LIMIT = 64 * 1024;
@@ -56,7 +58,6 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly instance: Instance,
-    private readonly app: AppInstances,
     private readonly timeout: number,
     private readonly passive: PassiveOptions | undefined,
     private readonly retry: Retry | undefined,
@@ -146,7 +147,6 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.done) return;
     this.done = true;
     this.instance.inFlight--;
-    this.app.inFlight--;
   }
 }
 

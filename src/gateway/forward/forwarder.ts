@@ -208,14 +208,20 @@ export class Forwarder {
     const first = app.pick();
     if (!first) return sendError(res, noHealthyInstance(app));
     const cap = this.options.maxInFlightPerApp;
-    if (cap > 0 && app.inFlight >= cap) {
-      sendError(
-        res,
-        new UpstreamBusyError(`App "${app.name}" has ${cap} requests in flight already`, {
-          data: { name: app.name, maxInFlight: cap },
-        }),
-      );
-      return;
+    if (cap > 0) {
+      if (app.inFlight >= cap) {
+        sendError(
+          res,
+          new UpstreamBusyError(`App "${app.name}" has ${cap} requests in flight already`, {
+            data: { name: app.name, maxInFlight: cap },
+          }),
+        );
+        return;
+      }
+      // Taken now, while the body may still be arriving, and given back when the exchange with
+      // the caller ends, however it ends (a listener only when a cap is set: it costs).
+      app.inFlight++;
+      res.once("close", () => app.inFlight--);
     }
     const method = req.method as Dispatcher.HttpMethod;
     const length = Number(req.headers["content-length"] ?? NaN);
@@ -240,18 +246,19 @@ export class Forwarder {
               return true;
             }
           : undefined;
-      app.inFlight++;
       instance.inFlight++;
-      const handler = new ForwardHandler(req, res, instance, app, timeout, passive, retry);
+      const handler = new ForwardHandler(req, res, instance, timeout, passive, retry);
       instance.pool.dispatch({ method, path: instance.basePath + path, headers, body }, handler);
     };
     const chunked = req.headers["transfer-encoding"] !== undefined;
     if (length === 0 || (Number.isNaN(length) && !chunked)) return send(first, null, true, false);
     if (length <= BUFFER_LIMIT) {
-      // The body took a while: pick again only if the first choice went down meanwhile.
-      return bufferBody(req, (body) =>
-        send(first.routable ? first : (app.pick() ?? first), body, true, false),
-      );
+      // The body took a while: pick again if the first choice went down (or left) meanwhile.
+      return bufferBody(req, (body) => {
+        const instance = first.routable ? first : app.pick();
+        if (instance) send(instance, body, true, false);
+        else sendError(res, noHealthyInstance(app));
+      });
     }
     // Node's parser stops a body at its Content-Length; a chunked one is counted as it passes.
     // undici destroys the body it was given when the app answers early: never hand it `req`

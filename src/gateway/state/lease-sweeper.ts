@@ -1,8 +1,8 @@
 /**
  * Removes self-registered instances whose lease ran out (a SIGKILLed service, a lost host). Every
  * replica sweeps: the store lists the expired leases (Redis by its own clock, where the lease
- * keys also expire by themselves), and removing an instance is a compare-and-set that a second
- * replica finds already done, so sweeping twice is harmless.
+ * keys also expire by themselves); a replica claims an expired lease atomically before it removes
+ * the instance, so one replica does it, and a lease renewed or re-created meanwhile is left alone.
  */
 import type { Registry } from "../../registry/registry.js";
 import { sleep } from "../../net/timers.js";
@@ -36,8 +36,9 @@ export class LeaseSweeper {
     const expired = await this.registry.expiredLeases(100);
     for (const { name, url } of expired) {
       if (this.stop.signal.aborted) break;
-      await this.expire(name, url);
-      await this.registry.dropLease(name, url);
+      // Claim first, atomically: a lease renewed or made again since the listing stays, and so
+      // does its instance; of two replicas sweeping, one claims it.
+      if (await this.registry.claimExpiredLease(name, url)) await this.expire(name, url);
     }
     return expired.length;
   }

@@ -28,8 +28,11 @@ export interface FleetOptions {
   thresholds: ActiveThresholds;
   /** An instance's health changed. */
   onHealth(app: AppInstances, instance: Instance): void;
-  /** A check saw a `server_id` other than the one stored: the app restarted. */
-  onRestart(app: AppInstances, instance: Instance, serverId: string): void;
+  /**
+   * A check saw a `server_id` other than the one stored (the app restarted), or an app without
+   * schemas came back (undefined): discover it again.
+   */
+  onRestart(app: AppInstances, instance: Instance, serverId: string | undefined): void;
 }
 
 /** The apps this replica forwards to. */
@@ -54,8 +57,13 @@ export class Fleet {
 
   /** What the health checker reports: updates the instance, notices restarts. */
   readonly onCheck = (app: AppInstances, instance: Instance, result: CheckResult): void => {
-    instance.checked(result.passed, this.options.thresholds, result.error);
-    if (result.passed) instance.forgive();
+    const changed = instance.checked(result.passed, this.options.thresholds, result.error);
+    if (result.passed) instance.forgive(this.options.passive);
+    if (result.serverId === undefined && changed && result.passed && app.kind === "http") {
+      // A plain HTTP app back up: perhaps it was a Portico or OpenAPI app that was not running
+      // when it registered. Look again (a restart of a Portico app shows as a new server_id).
+      this.options.onRestart(app, instance, undefined);
+    }
     if (result.serverId !== undefined && result.serverId !== instance.serverId) {
       this.options.onRestart(app, instance, result.serverId);
     }
@@ -103,6 +111,7 @@ export class Fleet {
       this.checker?.unwatch(instance);
       instance.dispose();
       this.options.upstreams.release(instance.origin);
+      this.options.upstreams.release(instance.origin, "check");
       return;
     }
     for (const name of [...this.apps.keys()]) this.delete(name);
@@ -115,10 +124,16 @@ export class Fleet {
 
   private open(app: AppInstances, url: string): Instance {
     const origin = new URL(url).origin;
-    const instance = new Instance(url, this.options.upstreams.acquire(origin), (changed) => {
-      app.refresh();
-      this.options.onHealth(app, changed);
-    });
+    const upstreams = this.options.upstreams;
+    const instance = new Instance(
+      url,
+      upstreams.acquire(origin),
+      upstreams.acquire(origin, "check"),
+      (changed) => {
+        app.refresh();
+        this.options.onHealth(app, changed);
+      },
+    );
     this.checker?.watch(app, instance);
     return instance;
   }

@@ -158,7 +158,7 @@ export class HealthChecker {
     const timeoutMs = this.options.timeoutMs;
     if (app.kind === "portico") {
       // The one status probe (launch and connect use it too): Available and a server_id.
-      const probe = await probeHeartbeat(instance.pool, {
+      const probe = await probeHeartbeat(instance.checkPool, {
         path: `${instance.basePath}/heartbeat`,
         timeout: timeoutMs,
         headers: { via: this.via },
@@ -180,7 +180,7 @@ export class HealthChecker {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
-      const res = await instance.pool.request({
+      const res = await instance.checkPool.request({
         method: "GET",
         path: instance.basePath + (path.startsWith("/") ? path : `/${path}`),
         headers: { via: this.via },

@@ -47,10 +47,15 @@ export class Instance {
   private ejectTimer: NodeJS.Timeout | undefined;
   private checkedAt: number | undefined;
   private lastError: string | undefined;
+  private lastEjectionEnd = 0;
+  /** Set when the instance left its app: it takes no calls and no longer changes health. */
+  private disposed = false;
 
   constructor(
     readonly url: string,
     readonly pool: Pool,
+    /** A small pool of its own for health checks: they never queue behind forwarded calls. */
+    readonly checkPool: Pool,
     /** Called when `health` changes (the balancer rebuilds its list, an event goes out). */
     private readonly onHealth: (instance: Instance) => void,
   ) {
@@ -66,7 +71,7 @@ export class Instance {
 
   /** Whether forwarded calls may go here. */
   get routable(): boolean {
-    return this.activeHealthy && this.ejectTimer === undefined;
+    return this.activeHealthy && this.ejectTimer === undefined && !this.disposed;
   }
 
   /** The instance as `list_apps_with_schemas` shows it. */
@@ -82,17 +87,16 @@ export class Instance {
 
   /** Records an active check; returns true when the health changed. */
   checked(passed: boolean, thresholds: ActiveThresholds, error?: string): boolean {
+    if (this.disposed) return false;
     this.checkedAt = Date.now();
     const before = this.health;
     if (passed) {
       this.failures = 0;
       this.passes++;
-      // The instance answers its check: an ejection for failed calls ends here rather than
-      // keep a restarted app (often the only instance) out for the rest of its back-off.
-      if (this.ejectTimer) {
-        clearTimeout(this.ejectTimer);
-        this.ejectTimer = undefined;
-      }
+      // Down by both measures and now answering its checks: the app restarted. Its ejection ends
+      // here rather than keep it (often the only instance) out for the rest of its back-off.
+      // An instance whose checks pass while its calls fail stays ejected.
+      if (this.ejectTimer && !this.activeHealthy) this.endEjection();
       if (!this.activeHealthy && this.passes >= thresholds.healthyAfter) {
         this.activeHealthy = true;
         this.lastError = undefined;
@@ -118,7 +122,7 @@ export class Instance {
    * instance for a back-off period that doubles with each ejection (reset by a passed check).
    */
   failed(options: PassiveOptions | undefined, error: string): void {
-    if (!options) return;
+    if (!options || this.disposed) return;
     this.lastError = error;
     if (++this.passiveFailures < options.consecutiveFailures || this.ejectTimer) return;
     this.passiveFailures = 0;
@@ -126,10 +130,16 @@ export class Instance {
     this.ejections++;
     this.ejectedUntil = Date.now() + ms;
     this.ejectTimer = setTimeout(() => {
-      this.ejectTimer = undefined;
+      this.endEjection();
       this.onHealth(this);
     }, ms).unref();
     this.onHealth(this);
+  }
+
+  private endEjection(): void {
+    clearTimeout(this.ejectTimer);
+    this.ejectTimer = undefined;
+    this.lastEjectionEnd = Date.now();
   }
 
   /** When an ejection ends (0 when not ejected). */
@@ -137,13 +147,21 @@ export class Instance {
     return this.ejectTimer ? this.ejectedUntil : 0;
   }
 
-  /** Forgets the ejection history once the instance is known good again. */
-  forgive(): void {
-    if (this.ejectTimer === undefined) this.ejections = 0;
+  /**
+   * A passed check: the back-off shrinks one step for each base ejection time the instance has
+   * spent back in service (as Envoy's ejection count does), so an instance that keeps failing its
+   * calls is ejected for longer each time, and one that recovered starts short again.
+   */
+  forgive(options: PassiveOptions | undefined): void {
+    if (!options || this.ejectTimer || this.ejections === 0) return;
+    if (Date.now() - this.lastEjectionEnd < options.ejectMs) return;
+    this.ejections--;
+    this.lastEjectionEnd = Date.now();
   }
 
-  /** Stops the ejection timer (the instance left its app). */
+  /** Stops the ejection timer: the instance left its app and changes no more. */
   dispose(): void {
+    this.disposed = true;
     clearTimeout(this.ejectTimer);
     this.ejectTimer = undefined;
   }

@@ -19,6 +19,11 @@ export interface UpstreamsOptions {
   upstreamTimeout: number;
 }
 
+/** What a pool is for: forwarded calls and discovery, or health checks. */
+export type Purpose = "forward" | "check";
+
+const CHECK_CONNECTIONS = 2;
+
 /** The pools to every app origin. */
 export class Upstreams {
   private readonly pools = new Map<string, { pool: Pool; users: number }>();
@@ -37,12 +42,17 @@ export class Upstreams {
     };
   }
 
-  /** The pool of `origin`, opened on first use; pair with `release`. */
-  acquire(origin: string): Pool {
-    let shared = this.pools.get(origin);
+  /**
+   * The pool of `origin`, opened on first use; pair with `release`. Health checks have pools of
+   * their own (two sockets per origin): a check queued behind a busy app's forwarded calls would
+   * time out and mark the app unhealthy exactly when it is busiest.
+   */
+  acquire(origin: string, purpose: Purpose = "forward"): Pool {
+    const key = purpose === "forward" ? origin : `${purpose} ${origin}`;
+    let shared = this.pools.get(key);
     if (!shared) {
       const pool = new Pool(origin, {
-        connections: this.options.connections,
+        connections: purpose === "forward" ? this.options.connections : CHECK_CONNECTIONS,
         pipelining: 1,
         connect: this.connect,
         // Set once here rather than in every request's options.
@@ -50,17 +60,18 @@ export class Upstreams {
         bodyTimeout: this.options.upstreamTimeout,
       });
       shared = { pool, users: 0 };
-      this.pools.set(origin, shared);
+      this.pools.set(key, shared);
     }
     shared.users++;
     return shared.pool;
   }
 
   /** Gives back a pool; the last user closes it (its in-flight requests finish first). */
-  release(origin: string): void {
-    const shared = this.pools.get(origin);
+  release(origin: string, purpose: Purpose = "forward"): void {
+    const key = purpose === "forward" ? origin : `${purpose} ${origin}`;
+    const shared = this.pools.get(key);
     if (!shared || --shared.users > 0) return;
-    this.pools.delete(origin);
+    this.pools.delete(key);
     void shared.pool.close();
   }
 

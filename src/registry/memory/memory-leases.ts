@@ -35,6 +35,14 @@ export class MemoryLeases {
     this.leases.delete(leaseKey(name, url));
   }
 
+  /** Forgets the lease only if its deadline has passed; true when it did. */
+  claimExpired(name: string, url: string): boolean {
+    const key = leaseKey(name, url);
+    const lease = this.leases.get(key);
+    if (lease === undefined || lease.deadline > Date.now()) return false;
+    return this.leases.delete(key);
+  }
+
   /** Leases past their deadline, oldest first (a scan: a process holds few leases). */
   expired(limit?: number): ExpiredLease[] {
     const now = Date.now();

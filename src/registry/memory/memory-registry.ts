@@ -105,6 +105,10 @@ export class MemoryFeedRegistry implements ChangeFeedRegistry {
     return Promise.resolve();
   }
 
+  claimExpiredLease(name: string, url: string): Promise<boolean> {
+    return Promise.resolve(this.leases.claimExpired(name, url));
+  }
+
   expiredLeases(limit?: number): Promise<ExpiredLease[]> {
     return Promise.resolve(this.leases.expired(limit));
   }

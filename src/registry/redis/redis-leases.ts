@@ -44,6 +44,24 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return 1
 `;
 
+/**
+ * KEYS: lease key, leases. ARGV: member. Drops the lease and returns 1 only when it is listed
+ * and over: past its deadline, or its key already expired (as RENEW would refuse it). A lease
+ * renewed or made again meanwhile has a later deadline and a live key, so it stays (0).
+ */
+const CLAIM = `${NOW}
+local deadline = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if not deadline then
+  return 0
+end
+if tonumber(deadline) > now and redis.call('EXISTS', KEYS[1]) == 1 then
+  return 0
+end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('DEL', KEYS[1])
+return 1
+`;
+
 /** KEYS: leases. ARGV: limit. Returns the members whose deadline is past, oldest first. */
 const EXPIRED = `${NOW}
 return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, ARGV[1])
@@ -54,6 +72,7 @@ export const LEASE_SCRIPTS = {
   porticoLease: { lua: LEASE, numberOfKeys: 2 },
   porticoRenewLease: { lua: RENEW, numberOfKeys: 2 },
   porticoDropLease: { lua: DROP, numberOfKeys: 2 },
+  porticoClaimExpiredLease: { lua: CLAIM, numberOfKeys: 2 },
   porticoExpiredLeases: { lua: EXPIRED, numberOfKeys: 1 },
 };
 
@@ -64,6 +83,7 @@ export interface LeaseCommands {
   porticoLease(...args: Arg[]): Promise<number>;
   porticoRenewLease(...args: Arg[]): Promise<number>;
   porticoDropLease(...args: Arg[]): Promise<number>;
+  porticoClaimExpiredLease(...args: Arg[]): Promise<number>;
   porticoExpiredLeases(...args: Arg[]): Promise<string[]>;
 }
 
@@ -96,6 +116,14 @@ export class RedisLeases {
   /** Forgets the lease, if any. */
   async drop(name: string, url: string): Promise<void> {
     await this.run(() => this.client.porticoDropLease(...this.leaseKeys(name, url)));
+  }
+
+  /** Forgets the lease only if it is over by Redis's clock; true when it did. */
+  async claimExpired(name: string, url: string): Promise<boolean> {
+    const claimed = await this.run(() =>
+      this.client.porticoClaimExpiredLease(...this.leaseKeys(name, url)),
+    );
+    return claimed === 1;
   }
 
   /** Leases past their deadline by Redis's clock, oldest first. */

@@ -142,6 +142,10 @@ export class RedisFeedRegistry implements ChangeFeedRegistry {
     return this.leases.drop(name, url);
   }
 
+  claimExpiredLease(name: string, url: string): Promise<boolean> {
+    return this.leases.claimExpired(name, url);
+  }
+
   expiredLeases(limit?: number): Promise<ExpiredLease[]> {
     return this.leases.expired(limit);
   }

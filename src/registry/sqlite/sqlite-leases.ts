@@ -23,6 +23,8 @@ const STATEMENTS = {
   // Only a lease still running moves: one past its deadline stays expired until dropped.
   renew: "UPDATE leases SET deadline = ? WHERE name = ? AND url = ? AND deadline > ?",
   drop: "DELETE FROM leases WHERE name = ? AND url = ?",
+  // Deletes only a lease still past its deadline: one renewed or leased again meanwhile stays.
+  claim: "DELETE FROM leases WHERE name = ? AND url = ? AND deadline <= ?",
   expired: "SELECT name, url FROM leases WHERE deadline <= ? ORDER BY deadline LIMIT ?",
 } as const;
 
@@ -52,6 +54,11 @@ export class SqliteLeases {
   /** Forgets the lease, if any. */
   drop(name: string, url: string): void {
     this.sql.drop.run(name, url);
+  }
+
+  /** Forgets the lease only if its deadline has passed; true when it did. */
+  claimExpired(name: string, url: string): boolean {
+    return this.sql.claim.run(name, url, Date.now()).changes === 1;
   }
 
   /** Leases past their deadline, oldest first (an indexed range read). */

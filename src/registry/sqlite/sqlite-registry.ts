@@ -101,6 +101,10 @@ export class SqliteFeedRegistry implements ChangeFeedRegistry {
     return this.run(() => this.leases.drop(name, url));
   }
 
+  claimExpiredLease(name: string, url: string): Promise<boolean> {
+    return this.run(() => this.leases.claimExpired(name, url));
+  }
+
   expiredLeases(limit?: number): Promise<ExpiredLease[]> {
     return this.run(() => this.leases.expired(limit));
   }
