@@ -2,21 +2,15 @@
  * Registered endpoints of a service: the task, its handler, and the checks a name must pass.
  */
 import type { AccessAction } from "../security/options.js";
-import type { FastifyRequest } from "fastify";
 import type { AnyTask, InferHandlerInput, InferHandlerOutput } from "../contract/task.js";
 import type { EndpointDescriptor, HttpMethod } from "../contract/endpoint.js";
 import { assertEndpointName } from "../contract/endpoint.js";
 import { RESERVED_CLIENT_MEMBERS } from "../client/create-client.js";
 import { DefinitionError } from "../errors.js";
 import type { JsonText } from "./json-text.js";
+import type { HandlerContext } from "./invoke.js";
 
-/** What a handler receives besides its input. */
-export interface HandlerContext {
-  /** The fastify request (headers, raw socket, logger). */
-  request: FastifyRequest;
-  /** Aborted when the caller disconnects before the reply. */
-  signal: AbortSignal;
-}
+export type { HandlerContext } from "./invoke.js";
 
 /** An endpoint implementation: parsed input in, output (or a Promise of it) out. */
 export type Handler<T extends AnyTask> = (

@@ -4,7 +4,7 @@
  */
 import { STATUS_CODES, createServer } from "node:http";
 import type { Duplex } from "node:stream";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import Fastify from "fastify";
 import type {
   FastifyBodyParser,
@@ -15,11 +15,9 @@ import type {
 } from "fastify";
 import { FORWARDED_METHODS, HTTP_METHODS } from "../contract/endpoint.js";
 import { clipText } from "../net/url.js";
-import { describeIssues, parseInput, zodValidator } from "../contract/validator.js";
 import type { AccessAction } from "../security/options.js";
 import type { AccessPolicy } from "../security/policy.js";
 import { drainBody, errorHeaders } from "./http/send-error.js";
-import type { Validator } from "../contract/validator.js";
 import {
   BadRequestError,
   ERROR_CODES,
@@ -27,15 +25,14 @@ import {
   HeadersTooLargeError,
   InternalError,
   MethodNotAllowedError,
-  OutputValidationError,
   PayloadTooLargeError,
   PorticoError,
   RequestTooSlowError,
-  ServiceStoppingError,
   UnsupportedMediaTypeError,
 } from "../errors.js";
 import type { RegisteredEndpoint } from "./endpoint.js";
-import { JsonText } from "./json-text.js";
+import { createInvoke } from "./invoke.js";
+import type { HandlerContext, InvokeResult } from "./invoke.js";
 
 /** What the app builder needs from a service. */
 export interface AppHost {
@@ -138,8 +135,7 @@ function jsonParser(app: FastifyInstance): FastifyBodyParser<string> {
 }
 
 function addRoute(app: FastifyInstance, host: AppHost, endpoint: RegisteredEndpoint): void {
-  const input: Validator | undefined = endpoint.task?.input && zodValidator(endpoint.task.input);
-  const output: Validator | undefined = endpoint.task?.output && zodValidator(endpoint.task.output);
+  const invoke = createInvoke(endpoint, host);
   const allowed = new Set<string>(endpoint.methods);
   // fastify answers HEAD through the GET route: allow it wherever GET is (RFC 9110 §9.3.2).
   if (allowed.has("GET")) allowed.add("HEAD");
@@ -154,59 +150,57 @@ function addRoute(app: FastifyInstance, host: AppHost, endpoint: RegisteredEndpo
           `${request.method} is not allowed on /${endpoint.name} (allowed: ${endpoint.methods.join(", ")})`,
         );
       }
-      if (!endpoint.builtin && host.isStopping()) {
-        throw new ServiceStoppingError("The service is shutting down");
+      const context = new HttpContext(request, reply);
+      let result: InvokeResult;
+      try {
+        result = await invoke(request.body, context);
+      } finally {
+        context.release();
       }
-      const parsed = input ? parseInput(input, request.body, endpoint.name) : undefined;
-      const result = await runHandler(endpoint, parsed, request, reply);
-      if (result instanceof JsonText) {
-        return reply.type("application/json; charset=utf-8").send(result.text);
+      if (result.kind === "json") {
+        return reply.type("application/json; charset=utf-8").send(result.text.text);
       }
-      if (!output) return result === undefined ? reply.code(204).send() : sendJson(reply, result);
-      const checked = output(result);
-      if (!checked.ok) {
-        throw new OutputValidationError(
-          `Endpoint ${endpoint.name} returned an invalid value: ${describeIssues(checked.issues)}`,
-          { data: { issues: checked.issues } },
-        );
-      }
-      return sendJson(reply, checked.value);
+      return result.kind === "empty" ? reply.code(204).send() : sendJson(reply, result.value);
     },
   });
 }
 
 /**
- * Runs the handler. Its `signal` aborts only when the caller goes away before the reply, and is
- * made on first use: most handlers never read it, and a controller and listener per request
- * cost throughput.
+ * The handler context of an HTTP call. Its `signal` aborts only when the caller goes away before
+ * the reply, and is made on first use: most handlers never read it, and a controller and
+ * listener per request cost throughput.
  */
-async function runHandler(
-  endpoint: RegisteredEndpoint,
-  parsed: unknown,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): Promise<unknown> {
-  let controller: AbortController | undefined;
+class HttpContext implements HandlerContext {
+  readonly transport = "http" as const;
+  private controller: AbortController | undefined;
+
+  constructor(
+    readonly request: FastifyRequest,
+    private readonly reply: FastifyReply,
+  ) {}
+
+  get headers(): IncomingHttpHeaders {
+    return this.request.headers;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      this.reply.raw.once("close", this.onClose);
+    }
+    return this.controller.signal;
+  }
+
+  /** Stops listening for the caller's departure (the handler is done). */
+  release(): void {
+    if (this.controller) this.reply.raw.off("close", this.onClose);
+  }
+
   // The response's `close`, not the request's: the request emits `close` as soon as its body
   // has been read, which aborted every handler that awaited anything.
-  const onClose = (): void => {
-    if (!reply.raw.writableFinished) controller?.abort();
+  private readonly onClose = (): void => {
+    if (!this.reply.raw.writableFinished) this.controller?.abort();
   };
-  const context = {
-    request,
-    get signal(): AbortSignal {
-      if (!controller) {
-        controller = new AbortController();
-        reply.raw.once("close", onClose);
-      }
-      return controller.signal;
-    },
-  };
-  try {
-    return await endpoint.handler(parsed as never, context);
-  } finally {
-    if (controller) reply.raw.off("close", onClose);
-  }
 }
 
 /** Replies are JSON whatever their value (fastify would send a bare string as text/plain). */

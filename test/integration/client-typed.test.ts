@@ -13,7 +13,7 @@ import { countRequests, recordBodies } from "../helpers/observe.js";
 class Mirror extends Service {
   constructor() {
     super();
-    this.addEndpoint("mirror", (_input, { request }) => request.body as never);
+    this.addEndpoint("mirror", (_input, { request }) => request?.body as never);
   }
 }
 
