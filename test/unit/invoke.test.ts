@@ -33,10 +33,10 @@ describe("createInvoke", () => {
   it("validates the input (defaults applied), runs the handler with the context, checks the output", async () => {
     let seen: HandlerContext | undefined;
     const invoke = createInvoke(
-      endpoint(((input: { a: number; b: number }, ctx: HandlerContext) => {
+      endpoint((input: { a: number; b: number }, ctx: HandlerContext) => {
         seen = ctx;
         return { sum: input.a + input.b };
-      }) as never),
+      }),
       running,
     );
     expect(await invoke({ a: 2 }, context)).toEqual({ kind: "value", value: { sum: 3 } });
@@ -45,13 +45,19 @@ describe("createInvoke", () => {
 
   it("throws VALIDATION_FAILED for bad input, before the handler runs", async () => {
     let ran = false;
-    const invoke = createInvoke(endpoint((() => (ran = true)) as never), running);
+    const invoke = createInvoke(
+      endpoint(() => (ran = true)),
+      running,
+    );
     await expectRejects(invoke({ a: "two" }, context), ValidationError, "VALIDATION_FAILED");
     expect(ran).toBe(false);
   });
 
   it("throws OUTPUT_VALIDATION_FAILED for an output its schema rejects", async () => {
-    const invoke = createInvoke(endpoint((() => ({ sum: "x" })) as never), running);
+    const invoke = createInvoke(
+      endpoint(() => ({ sum: "x" })),
+      running,
+    );
     await expectRejects(
       invoke({ a: 1 }, context),
       OutputValidationError,
@@ -61,9 +67,15 @@ describe("createInvoke", () => {
 
   it("passes JSON text through and refuses calls while the service stops", async () => {
     const text = new JsonText(Buffer.from('{"sum":9}'));
-    const invoke = createInvoke(endpoint((() => text) as never), running);
+    const invoke = createInvoke(
+      endpoint(() => text),
+      running,
+    );
     expect(await invoke({ a: 1 }, context)).toEqual({ kind: "json", text });
-    const stopping = createInvoke(endpoint((() => text) as never), { isStopping: () => true });
+    const stopping = createInvoke(
+      endpoint(() => text),
+      { isStopping: () => true },
+    );
     await expectRejects(stopping({ a: 1 }, context), ServiceStoppingError, "SERVICE_STOPPING");
   });
 });
