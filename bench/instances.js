@@ -8,10 +8,10 @@ import { fileURLToPath } from "node:url";
 import { instanceFigures, instancesEstimate } from "./lib/instances.js";
 import { instanceTargets, printInstances } from "./lib/instances-report.js";
 import { chooseLoadTool } from "./lib/load.js";
-import { USAGE, parseOptions } from "./lib/options.js";
-import { installCleanup, pinCpus, stopAll } from "./lib/procs.js";
+import { USAGE } from "./lib/options.js";
+import { installCleanup, pinCpus } from "./lib/procs.js";
 import { judge, machineInfo, printTargets } from "./lib/report.js";
-import { createShared } from "./lib/shared.js";
+import { optionsOrExit, runBench } from "./lib/entry.js";
 
 const log = (line) => process.stdout.write(`${line}\n`);
 
@@ -48,26 +48,11 @@ async function main(opts, shared) {
   log(`\nwrote ${out} (${result.elapsed_s.toFixed(1)} s)`);
 }
 
-let opts;
-try {
-  opts = parseOptions();
-} catch (err) {
-  process.stderr.write(`${err.message}\n${USAGE}\n`);
-  process.exit(2);
-}
+const opts = optionsOrExit();
 if (opts.help || !opts.instances) {
   log(
     `node bench/instances.js runs only the instance figures; options as for bench/run.js:\n${USAGE}`,
   );
   process.exit(opts.help ? 0 : 2);
 }
-const shared = createShared();
-main(opts, shared)
-  .finally(() => shared.close())
-  .then(() => stopAll())
-  .then(() => process.exit(0))
-  .catch(async (err) => {
-    process.stderr.write(`bench failed: ${err.stack ?? err}\n`);
-    await stopAll();
-    process.exit(1);
-  });
+runBench(main, opts);

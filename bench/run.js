@@ -13,11 +13,11 @@ import { feedEstimate, feedFigures } from "./lib/feed-figures.js";
 import { clientFigures, discoveryFigures, launchFigures } from "./lib/figures.js";
 import { instanceFigures, instancesEstimate } from "./lib/instances.js";
 import { chooseLoadTool, measure } from "./lib/load.js";
-import { USAGE, parseOptions } from "./lib/options.js";
-import { installCleanup, pinCpus, startServer, stopAll } from "./lib/procs.js";
+import { USAGE } from "./lib/options.js";
+import { installCleanup, pinCpus, startServer } from "./lib/procs.js";
 import * as report from "./lib/report.js";
 import { BACKEND, BODY, clientEndpoint, startContenders, verify } from "./lib/setup.js";
-import { createShared } from "./lib/shared.js";
+import { optionsOrExit, runBench } from "./lib/entry.js";
 
 const log = (line) => process.stdout.write(`${line}\n`);
 const firstLines = (err, n) =>
@@ -225,24 +225,9 @@ async function main(opts, shared) {
   log(`\nwrote ${opts.out} (${result.elapsed_s.toFixed(1)} s)`);
 }
 
-let opts;
-try {
-  opts = parseOptions();
-} catch (err) {
-  process.stderr.write(`${err.message}\n${USAGE}\n`);
-  process.exit(2);
-}
+const opts = optionsOrExit();
 if (opts.help) {
   log(USAGE);
   process.exit(0);
 }
-const shared = createShared();
-main(opts, shared)
-  .finally(() => shared.close())
-  .then(() => stopAll())
-  .then(() => process.exit(0))
-  .catch(async (err) => {
-    process.stderr.write(`bench failed: ${err.stack ?? err}\n`);
-    await stopAll();
-    process.exit(1);
-  });
+runBench(main, opts);
