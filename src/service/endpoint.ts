@@ -1,6 +1,8 @@
 /**
  * Registered endpoints of a service: the task, its handler, and the checks a name must pass.
  */
+import type { IncomingHttpHeaders } from "node:http";
+import type { FastifyRequest } from "fastify";
 import type { AccessAction } from "../security/options.js";
 import type { AnyTask, InferHandlerInput, InferHandlerOutput } from "../contract/task.js";
 import type { EndpointDescriptor, HttpMethod } from "../contract/endpoint.js";
@@ -8,9 +10,18 @@ import { assertEndpointName } from "../contract/endpoint.js";
 import { RESERVED_CLIENT_MEMBERS } from "../client/create-client.js";
 import { DefinitionError } from "../errors.js";
 import type { JsonText } from "./json-text.js";
-import type { HandlerContext } from "./invoke.js";
 
-export type { HandlerContext } from "./invoke.js";
+/** What a handler receives besides its input, whatever transport brought the call. */
+export interface HandlerContext {
+  /** Aborted when the caller goes away before the reply. */
+  readonly signal: AbortSignal;
+  /** The call's request headers (HTTP headers; for other transports, what they carry as such). */
+  readonly headers: IncomingHttpHeaders;
+  /** The transport that brought the call. */
+  readonly transport: "http" | "mcp";
+  /** The fastify request, for calls that came over HTTP (logger, socket, raw request). */
+  readonly request?: FastifyRequest;
+}
 
 /** An endpoint implementation: parsed input in, output (or a Promise of it) out. */
 export type Handler<T extends AnyTask> = (

@@ -30,9 +30,9 @@ import {
   RequestTooSlowError,
   UnsupportedMediaTypeError,
 } from "../errors.js";
-import type { RegisteredEndpoint } from "./endpoint.js";
+import type { HandlerContext, RegisteredEndpoint } from "./endpoint.js";
 import { createInvoke } from "./invoke.js";
-import type { HandlerContext, InvokeResult } from "./invoke.js";
+import type { InvokeResult } from "./invoke.js";
 
 /** What the app builder needs from a service. */
 export interface AppHost {

@@ -4,25 +4,11 @@
  * what it returns (or throws) into its own wire shape, so an endpoint behaves the same whichever
  * way it is called.
  */
-import type { IncomingHttpHeaders } from "node:http";
-import type { FastifyRequest } from "fastify";
 import { describeIssues, parseInput, zodValidator } from "../contract/validator.js";
 import type { Validator } from "../contract/validator.js";
 import { OutputValidationError, ServiceStoppingError } from "../errors.js";
-import type { RegisteredEndpoint } from "./endpoint.js";
+import type { HandlerContext, RegisteredEndpoint } from "./endpoint.js";
 import { JsonText } from "./json-text.js";
-
-/** What a handler receives besides its input, whatever transport brought the call. */
-export interface HandlerContext {
-  /** Aborted when the caller goes away before the reply. */
-  readonly signal: AbortSignal;
-  /** The call's request headers (HTTP headers; for other transports, what they carry as such). */
-  readonly headers: IncomingHttpHeaders;
-  /** The transport that brought the call. */
-  readonly transport: "http" | "mcp";
-  /** The fastify request, for calls that came over HTTP (logger, socket, raw request). */
-  readonly request?: FastifyRequest;
-}
 
 /** What an endpoint produced: a checked value, JSON text the handler serialised, or nothing. */
 export type InvokeResult =

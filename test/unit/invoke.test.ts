@@ -6,9 +6,8 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { task } from "../../src/contract/task.js";
 import { OutputValidationError, ServiceStoppingError, ValidationError } from "../../src/errors.js";
-import type { RegisteredEndpoint } from "../../src/service/endpoint.js";
+import type { HandlerContext, RegisteredEndpoint } from "../../src/service/endpoint.js";
 import { createInvoke } from "../../src/service/invoke.js";
-import type { HandlerContext } from "../../src/service/invoke.js";
 import { JsonText } from "../../src/service/json-text.js";
 import { expectRejects } from "../helpers/expect-error.js";
 
