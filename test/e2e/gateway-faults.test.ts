@@ -18,9 +18,9 @@ import type { LaunchedService } from "../../src/launcher/launch.js";
 import { EchoService } from "../../src/samples/echo-service.js";
 import { waitFor } from "../helpers/fixtures.js";
 import { mirror, startPlainApp } from "../helpers/plain-app.js";
-import { expectNoChildProcesses, killIfRunning, liveChildPids } from "../helpers/processes.js";
+import { killIfRunning } from "../helpers/processes.js";
 import { parseReply } from "../helpers/socket-exchange.js";
-import { postOutcome, startLoad } from "../helpers/gateway-load.js";
+import { postOutcome, startLoad, stopLaunched } from "../helpers/gateway-load.js";
 import type { Outcome } from "../helpers/gateway-load.js";
 
 /** The launched gateway's limits, short enough for a test. */
@@ -38,13 +38,7 @@ beforeAll(async () => {
   pool = new Pool(gw.url, { connections: 16 });
 }, 30_000);
 
-afterAll(async () => {
-  await pool?.close();
-  await gw?.shutdown({ grace: 5_000 }).catch(() => undefined);
-  await gw?.close();
-  killIfRunning(...liveChildPids());
-  await expectNoChildProcesses();
-}, 30_000);
+afterAll(() => stopLaunched(gw, pool), 30_000);
 
 /** POSTs JSON through the gateway's pool with a client deadline; never throws. */
 function call(path: string, body: unknown): Promise<Outcome> {

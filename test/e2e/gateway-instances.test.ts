@@ -13,8 +13,8 @@ import { launchService } from "../../src/launcher/launch.js";
 import type { LaunchedService } from "../../src/launcher/launch.js";
 import { EchoService } from "../../src/samples/echo-service.js";
 import { waitFor } from "../helpers/fixtures.js";
-import { expectNoChildProcesses, killIfRunning, liveChildPids } from "../helpers/processes.js";
-import { startLoad } from "../helpers/gateway-load.js";
+import { killIfRunning } from "../helpers/processes.js";
+import { startLoad, stopLaunched } from "../helpers/gateway-load.js";
 import { PidService } from "./fixtures/pid-service.js";
 
 let gw: GatewayClient;
@@ -31,13 +31,7 @@ beforeAll(async () => {
   pool = new Pool(gw.url, { connections: 16 });
 }, 30_000);
 
-afterAll(async () => {
-  await pool?.close();
-  await gw?.shutdown({ grace: 5_000 }).catch(() => undefined);
-  await gw?.close();
-  killIfRunning(...liveChildPids());
-  await expectNoChildProcesses();
-}, 30_000);
+afterAll(() => stopLaunched(gw, pool), 30_000);
 
 async function healthOf(name: string, url: string): Promise<string | undefined> {
   const apps = await gw.listAppsWithSchemas();

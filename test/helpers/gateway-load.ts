@@ -4,6 +4,7 @@
  * hanging it), stopped by `stop()`, a request count or a time limit, whichever comes first.
  */
 import type { Pool } from "undici";
+import { expectNoChildProcesses, killIfRunning, liveChildPids } from "./processes.js";
 
 /** Client deadline of every request: longer than any server-side timeout, so hitting it is a hang. */
 export const CLIENT_DEADLINE = 10_000;
@@ -80,4 +81,20 @@ export function startLoad(
       return outcomes;
     },
   };
+}
+
+/**
+ * Stops a gateway launched as a child process and the pool a test held to it, then checks that
+ * no child process is left (afterAll of the process tests).
+ */
+export async function stopLaunched(
+  gw:
+    { shutdown(options: { grace: number }): Promise<unknown>; close(): Promise<void> } | undefined,
+  pool: Pool | undefined,
+): Promise<void> {
+  await pool?.close();
+  await gw?.shutdown({ grace: 5_000 }).catch(() => undefined);
+  await gw?.close();
+  killIfRunning(...liveChildPids());
+  await expectNoChildProcesses();
 }
