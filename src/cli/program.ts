@@ -2,7 +2,7 @@
  * The `portico` command line: a commander program over the public API. `createProgram` builds it
  * (throwing instead of exiting, so tests run it in-process); `runCli` runs it and reports errors.
  */
-import { readFileSync } from "node:fs";
+import { packageVersion } from "../version.js";
 import { Command } from "commander";
 import { registerAppCommands } from "./commands/apps.js";
 import { registerCall } from "./commands/call.js";
@@ -70,10 +70,4 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     const verbose = program.opts<{ verbose?: boolean }>().verbose === true;
     return reportError(error, { stderr: io.stderr, verbose, command });
   }
-}
-
-function packageVersion(): string {
-  // Two levels up from src/cli and from dist/cli alike.
-  const url = new URL("../../package.json", import.meta.url);
-  return (JSON.parse(readFileSync(url, "utf8")) as { version: string }).version;
 }

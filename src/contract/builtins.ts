@@ -40,6 +40,15 @@ export const endpointDescriptorSchema = z.object({
   output_schema: jsonSchema.nullable(),
   description: z.string().default(""),
   http: httpBindingSchema.optional(),
+  annotations: z
+    .object({
+      title: z.string().optional(),
+      read_only: z.boolean().optional(),
+      destructive: z.boolean().optional(),
+      idempotent: z.boolean().optional(),
+      open_world: z.boolean().optional(),
+    })
+    .optional(),
 });
 
 /** Shape of `heartbeat`. */
@@ -50,40 +59,50 @@ export const heartbeatSchema = z.object({
   details: z.unknown().nullable().default(null),
 });
 
+/** Built-ins that only read: MCP clients may call them without asking. */
+const READ_ONLY = { read_only: true, idempotent: true, open_world: false } as const;
+
 /** The built-in tasks, keyed by wire name. */
 export const builtinTasks = {
   endpoints: task({
     name: "endpoints",
+    annotations: READ_ONLY,
     description: "Names of every endpoint of this service.",
     output: z.object({ endpoints: z.array(z.string()) }),
   }),
   detailed_endpoints: task({
     name: "detailed_endpoints",
+    annotations: READ_ONLY,
     description: "Every endpoint with its path, methods and input/output JSON Schemas.",
     output: z.object({ endpoints: z.record(z.string(), endpointDescriptorSchema) }),
   }),
   status: task({
     name: "status",
+    annotations: READ_ONLY,
     description: "Whether the service takes calls.",
     output: z.object({ status: ServiceStatus }),
   }),
   heartbeat: task({
     name: "heartbeat",
+    annotations: READ_ONLY,
     description: "Status, server id and details of this service.",
     output: z.object({ heartbeat: heartbeatSchema }),
   }),
   server_id: task({
     name: "server_id",
+    annotations: READ_ONLY,
     description: "The unique id of this server.",
     output: z.object({ server_id: z.string() }),
   }),
   class_name: task({
     name: "class_name",
+    annotations: READ_ONLY,
     description: "The class the service was built from.",
     output: z.object({ class_name: z.string() }),
   }),
   pid_file: task({
     name: "pid_file",
+    annotations: READ_ONLY,
     description: "Path of the PID file of the launched process (null when served in-process).",
     output: z.object({ pid_file: z.string().nullable() }),
   }),

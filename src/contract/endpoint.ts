@@ -55,6 +55,25 @@ export interface EndpointDescriptor {
    * it ignore it (an extra key); `path` then holds the template and `methods` its one method.
    */
   http?: HttpBinding;
+  /**
+   * Hints about the endpoint's behaviour, declared by its task: MCP clients read them as tool
+   * annotations (a model may call a read-only tool without asking). Hints, never a guarantee.
+   */
+  annotations?: EndpointAnnotations;
+}
+
+/** What a task may declare about its behaviour (snake_case on the wire, as every field). */
+export interface EndpointAnnotations {
+  /** A human-readable name. */
+  title?: string;
+  /** It changes nothing. */
+  read_only?: boolean;
+  /** It may destroy data (meaningful when not read-only). */
+  destructive?: boolean;
+  /** Calling it twice with the same input has the effect of calling it once. */
+  idempotent?: boolean;
+  /** It reaches outside the service (the web, other systems). */
+  open_world?: boolean;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { DefinitionError } from "../errors.js";
-import type { JsonSchema } from "./endpoint.js";
+import type { EndpointAnnotations, JsonSchema } from "./endpoint.js";
 import { assertEndpointName } from "./endpoint.js";
 
 /** What `task()` takes. */
@@ -17,6 +17,8 @@ export interface TaskDefinition<
   description?: string;
   input?: TInput;
   output?: TOutput;
+  /** Behaviour hints (read-only, idempotent...), published with the endpoint and as MCP annotations. */
+  annotations?: EndpointAnnotations;
 }
 
 /** A declared endpoint contract. */
@@ -28,6 +30,8 @@ export interface Task<
   readonly description: string;
   readonly input: TInput;
   readonly output: TOutput;
+  /** Behaviour hints, when the task declares them. */
+  readonly annotations?: EndpointAnnotations;
   /** JSON Schema of what callers send (zod's input view: defaults are optional). */
   readonly inputJsonSchema: JsonSchema | null;
   /** JSON Schema of what the endpoint returns (zod's output view). */
@@ -90,6 +94,7 @@ export function task<
     description: definition.description ?? "",
     input,
     output,
+    ...(definition.annotations ? { annotations: { ...definition.annotations } } : {}),
     // Lazy: converting schemas costs time that servers which never publish them need not pay.
     get inputJsonSchema() {
       return (inputSchema ??= toJsonSchema(definition.name, input, "input"));

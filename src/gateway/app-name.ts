@@ -46,6 +46,7 @@ export const RESERVED_APP_NAMES: ReadonlySet<string> = new Set([
   ...Object.keys(gatewayTasks),
   ...Object.keys(builtinTasks),
   "docs",
+  "mcp",
   "openapi",
   "events",
   // JavaScript machinery

@@ -57,7 +57,7 @@ export interface RegisteredEndpoint {
 }
 
 /** Routes every service serves besides its endpoints (`/openapi.json` is no valid name anyway). */
-const SERVICE_ROUTES: ReadonlySet<string> = new Set(["docs"]);
+const SERVICE_ROUTES: ReadonlySet<string> = new Set(["docs", "mcp"]);
 
 /** Checks a new endpoint name: identifier, not a client member or service route, not taken. */
 export function assertNewEndpoint(name: string, taken: ReadonlyMap<string, unknown>): void {
@@ -82,5 +82,6 @@ export function describeEndpoint(endpoint: RegisteredEndpoint): EndpointDescript
     input_schema: endpoint.task?.inputJsonSchema ?? null,
     output_schema: endpoint.task?.outputJsonSchema ?? null,
     description: endpoint.task?.description ?? "",
+    ...(endpoint.task?.annotations ? { annotations: endpoint.task.annotations } : {}),
   };
 }

@@ -48,6 +48,21 @@ export interface AppHost {
   /** Milliseconds a client may take to send a whole request, and its headers. */
   requestTimeout: number;
   headersTimeout: number;
+  /** The MCP endpoint, when served: its path and the endpoint (loaded on the first request). */
+  mcp?: McpRoute;
+}
+
+/** The MCP route of a service: the SDK loads on its first request, never before. */
+export interface McpRoute {
+  path: string;
+  endpoint(): Promise<McpHandler>;
+  /** Ends its streams and sessions (the app is closing). */
+  close(): Promise<void>;
+}
+
+/** What serves MCP requests (src/mcp/mcp-endpoint.ts). */
+export interface McpHandler {
+  handle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void>;
 }
 
 /** The access action of a route, kept in its fastify config. */
@@ -112,6 +127,7 @@ export function buildHttpApp(host: AppHost): FastifyInstance {
     void reply.code(404).send(error.toJSON());
   });
   for (const endpoint of host.endpoints()) addRoute(app, host, endpoint);
+  if (host.mcp) addMcpRoute(app, host.mcp);
   app.get("/openapi.json", () => host.openApi());
   app.get("/docs", (_request, reply) =>
     reply.type("text/html; charset=utf-8").send(host.docsPage()),
@@ -163,6 +179,37 @@ function addRoute(app: FastifyInstance, host: AppHost, endpoint: RegisteredEndpo
       return result.kind === "empty" ? reply.code(204).send() : sendJson(reply, result.value);
     },
   });
+}
+
+/**
+ * `GET`/`POST`/`DELETE` of the MCP path, after the access policy like any route (tokens, Host,
+ * Origin, rate limits); the MCP endpoint then answers on the raw response (streams included).
+ */
+function addMcpRoute(app: FastifyInstance, route: McpRoute): void {
+  app.route({
+    method: ["GET", "POST", "DELETE"],
+    url: route.path,
+    config: { access: "call" } satisfies RouteAccess,
+    handler: async (request, reply) => {
+      const endpoint = await route.endpoint();
+      void reply.hijack();
+      const res = reply.raw;
+      try {
+        await endpoint.handle(request.raw, res, request.body);
+      } catch (error) {
+        request.log.error({ err: error }, "MCP request failed");
+        if (!res.headersSent) {
+          const body = JSON.stringify({
+            jsonrpc: "2.0",
+            error: { code: -32603, message: "Internal error" },
+            id: null,
+          });
+          res.writeHead(500, { "content-type": "application/json" }).end(body);
+        } else res.destroy();
+      }
+    },
+  });
+  app.addHook("preClose", async () => route.close());
 }
 
 /**

@@ -16,4 +16,23 @@ export interface ServiceOptions extends SecurityOptions {
   logger?: boolean | Record<string, unknown>;
   /** Largest request body in bytes (1 MiB). */
   bodyLimit?: number;
+  /**
+   * The MCP endpoint (Streamable HTTP, protocol revisions 2025-03-26 to 2026-07-28): on at `/mcp`
+   * by default, behind the same access policy as every endpoint; `false` turns it off.
+   */
+  mcp?: boolean | McpOptions;
+}
+
+/** Settings of a service's (or gateway's) MCP endpoint. */
+export interface McpOptions {
+  /** Where it is served (`/mcp`). */
+  path?: string;
+  /** 2025-revision sessions kept at once (1,000); a new one over it gets 503. */
+  maxSessions?: number;
+  /** Milliseconds a 2025 session with no open stream lives after its last request (30 min). */
+  sessionIdleMs?: number;
+  /** Milliseconds a burst of tool changes is gathered into one `list_changed` (100). */
+  debounceMs?: number;
+  /** Tools per `tools/list` page (500). */
+  pageSize?: number;
 }

@@ -25,8 +25,10 @@ import type { AccessAction } from "../security/options.js";
 import { buildHttpApp } from "./http-app.js";
 import { buildOpenApi, renderDocsPage } from "./openapi.js";
 import { resolveListenAddress } from "./listen-address.js";
-import type { ServiceOptions } from "./options.js";
+import type { McpOptions, ServiceOptions } from "./options.js";
+import type { McpHandler, McpRoute } from "./http-app.js";
 import { listen } from "./serve.js";
+import { packageVersion } from "../version.js";
 import { AccessPolicy } from "../security/policy.js";
 import type { ServeOptions, ServedService } from "./serve.js";
 
@@ -69,6 +71,9 @@ export class Service {
   protected readonly policy: AccessPolicy;
   private fastify: FastifyInstance | undefined;
   private shutdownHook: (() => void) | undefined;
+  /** MCP settings (undefined: not served). */
+  protected readonly mcpOptions: McpOptions | undefined;
+  private mcpEndpoint: Promise<McpHandler & { close(): Promise<void> }> | undefined;
 
   constructor(options: ServiceOptions = {}) {
     this.id = options.id ?? randomUUID();
@@ -78,6 +83,7 @@ export class Service {
     this.bodyLimit = options.bodyLimit ?? 1024 * 1024;
     this.timeouts = serverTimeouts(options);
     this.policy = new AccessPolicy(options, this.id, !new.target.isGateway);
+    this.mcpOptions = mcpOptions(options.mcp);
     this.addBuiltins();
   }
 
@@ -207,6 +213,24 @@ export class Service {
     return null;
   }
 
+  /**
+   * The MCP endpoint of this service (its endpoints as tools). Loaded on the first MCP request:
+   * a service nobody asks over MCP never loads the SDK. The gateway serves its apps' tools instead.
+   */
+  protected async createMcp(options: McpOptions): Promise<McpHandler & { close(): Promise<void> }> {
+    const { createServiceMcp } = await import("../mcp/service-mcp.js");
+    return createServiceMcp(
+      {
+        name: this.constructor.name,
+        version: packageVersion(),
+        description: this.description,
+        endpoints: () => this.registered.values(),
+        isStopping: () => this.state === "Stopping",
+      },
+      { ...options, maxRequestBodySize: this.bodyLimit },
+    );
+  }
+
   /** Handles a raw request before routing; the gateway forwards app traffic here. */
   protected handleRaw(_req: IncomingMessage, _res: ServerResponse): boolean {
     return false;
@@ -231,9 +255,22 @@ export class Service {
       bodyLimit: this.bodyLimit,
       policy: this.policy,
       ...this.timeouts,
+      ...(this.mcpOptions ? { mcp: this.mcpRoute(this.mcpOptions) } : {}),
     });
     this.registerRoutes(app);
     return app;
+  }
+
+  private mcpRoute(options: McpOptions): McpRoute {
+    return {
+      path: options.path ?? "/mcp",
+      endpoint: () => (this.mcpEndpoint ??= this.createMcp(options)),
+      close: async () => {
+        const endpoint = this.mcpEndpoint;
+        this.mcpEndpoint = undefined;
+        await (await endpoint?.catch(() => undefined))?.close();
+      },
+    };
   }
 
   /** Every task of `static tasks` has its endpoint, built on that very task (clients trust it). */
@@ -298,6 +335,28 @@ export class Service {
       "admin",
     );
   }
+}
+
+/** The MCP settings of `options.mcp` (on by default), checked. */
+function mcpOptions(value: ServiceOptions["mcp"]): McpOptions | undefined {
+  if (value === false) return undefined;
+  const options = value === undefined || value === true ? {} : value;
+  const path = options.path ?? "/mcp";
+  if (!/^\/[A-Za-z0-9_\-./]*$/.test(path) || path.includes("//") || path === "/") {
+    throw new InvalidOptionsError(`mcp.path must be a path such as "/mcp"`, { data: { path } });
+  }
+  for (const key of ["maxSessions", "sessionIdleMs", "debounceMs", "pageSize"] as const) {
+    const number = options[key];
+    if (
+      number !== undefined &&
+      (!Number.isInteger(number) || number < (key === "debounceMs" ? 0 : 1))
+    ) {
+      throw new InvalidOptionsError(`mcp.${key} must be a positive integer`, {
+        data: { [key]: number },
+      });
+    }
+  }
+  return options;
 }
 
 function normalizeMethods(name: string, methods: HttpMethod[] | undefined): HttpMethod[] {

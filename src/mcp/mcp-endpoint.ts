@@ -1,0 +1,267 @@
+/**
+ * One MCP endpoint over Streamable HTTP, serving both protocol generations from one tool
+ * catalogue:
+ *
+ * - 2026-07-28 requests (they carry the per-request `_meta` envelope) go to the SDK's
+ *   `createMcpHandler`, which builds a server per request and keeps `subscriptions/listen`
+ *   streams open for change notifications;
+ * - 2025 requests (the `initialize` handshake, then `Mcp-Session-Id`) get a session: one server
+ *   and transport per client, kept here, so a change can be pushed on the session's GET stream.
+ *   The SDK's default stateless fallback cannot push anything to them.
+ *
+ * The SDK decides which is which (`isLegacyRequest`), so the routing never disagrees with it.
+ * Access checks (tokens, Host, Origin, rate limits) ran before: this module only speaks MCP.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  ProtocolError,
+  ProtocolErrorCode,
+  Server,
+  createMcpHandler,
+  isLegacyRequest,
+} from "@modelcontextprotocol/server";
+import type { AuthInfo, McpHttpHandler } from "@modelcontextprotocol/server";
+import {
+  NodeStreamableHTTPServerTransport,
+  toNodeHandler,
+  toWebRequest,
+} from "@modelcontextprotocol/node";
+import type { ToolDefinition, ToolResult } from "./tool-shape.js";
+
+/** One page of `tools/list`. */
+export interface ToolPage {
+  tools: ToolDefinition[];
+  nextCursor?: string;
+}
+
+/** What an MCP endpoint serves: its tools, and how to call one. */
+export interface ToolCatalogue {
+  /** A page of tools (the first without a cursor); throws `InvalidCursorError` for a bad one. */
+  page(cursor: string | undefined): ToolPage;
+  /** How long a client may keep the list before asking again (the `ttlMs` cache hint). */
+  ttlMs(): number;
+  /** Calls a tool; an unknown tool or a failed call is a tool error, not a throw. */
+  call(
+    name: string,
+    args: Record<string, unknown> | undefined,
+    call: ToolCall,
+  ): Promise<ToolResult>;
+}
+
+/** The HTTP request a tool call came in, for headers and cancellation. */
+export interface ToolCall {
+  readonly req: IncomingMessage;
+  readonly signal: AbortSignal;
+}
+
+/** Thrown by `page` for a cursor this catalogue did not hand out (or one of an older list). */
+export class InvalidCursorError extends Error {}
+
+/** Options of an MCP endpoint. */
+export interface McpEndpointOptions {
+  /** Server name and version reported to clients. */
+  name: string;
+  version: string;
+  /** Told to clients at `initialize` / `server/discover` (what the server is for). */
+  instructions?: string;
+  catalogue: ToolCatalogue;
+  /** Whether the tool set can change (the gateway: yes; a service: no). */
+  listChanged: boolean;
+  /** 2025 sessions kept at once; a new one over it gets 503 (1,000). */
+  maxSessions?: number;
+  /** Milliseconds a 2025 session without an open stream is kept after its last request (30 min). */
+  sessionIdleMs?: number;
+  /** Milliseconds a burst of changes is gathered into one `list_changed` (100). */
+  debounceMs?: number;
+  /** SSE keep-alive comments on open streams (15 s). */
+  keepAliveMs?: number;
+  /** Largest request body, as the service's own limit. */
+  maxRequestBodySize: number;
+  onError?: (error: Error) => void;
+}
+
+interface Session {
+  readonly server: Server;
+  readonly transport: NodeStreamableHTTPServerTransport;
+  lastSeen: number;
+  /** Open GET streams: a session that can still be pushed to is never idle. */
+  streams: number;
+}
+
+/** The AuthInfo slot carries the HTTP request through the SDK to our tool handlers. */
+type WithAuth = IncomingMessage & { auth?: AuthInfo };
+
+/** An MCP endpoint: hand it every request of its path, tell it when the tools change. */
+export class McpEndpoint {
+  private readonly modern: McpHttpHandler;
+  private readonly modernNode: ReturnType<typeof toNodeHandler>;
+  private readonly sessions = new Map<string, Session>();
+  private readonly sweepTimer: NodeJS.Timeout;
+  private debounce: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: McpEndpointOptions) {
+    const onerror = (error: Error): void => options.onError?.(error);
+    this.modern = createMcpHandler(() => this.createServer(), {
+      legacy: "reject",
+      onerror,
+      keepAliveMs: options.keepAliveMs ?? 15_000,
+      maxRequestBodySize: options.maxRequestBodySize,
+    });
+    this.modernNode = toNodeHandler(this.modern, {
+      onerror,
+      maxRequestBodySize: options.maxRequestBodySize,
+    });
+    const idle = options.sessionIdleMs ?? 30 * 60_000;
+    this.sweepTimer = setInterval(() => this.sweep(idle), Math.min(idle, 60_000));
+    this.sweepTimer.unref();
+  }
+
+  /** Open 2025 sessions. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Serves one request of the endpoint's path (`body`: the parsed JSON of a POST). */
+  async handle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    (req as WithAuth).auth = { token: "", clientId: "portico", scopes: [], extra: { req } };
+    const web = await toWebRequest(req, body, {
+      maxRequestBodySize: this.options.maxRequestBodySize,
+    });
+    if (!(await isLegacyRequest(web, body))) return this.modernNode(req, res, body);
+    const id = req.headers["mcp-session-id"];
+    if (typeof id === "string") return this.inSession(id, req, res, body);
+    if (req.method !== "POST") {
+      return rpcError(res, 400, "Bad Request: no Mcp-Session-Id (send initialize first)");
+    }
+    return this.open(req, res, body);
+  }
+
+  /**
+   * The tool set changed: tell every client, once per burst, on its subscription stream (2026)
+   * or its session's GET stream (2025).
+   */
+  toolsChanged(): void {
+    if (this.closed || this.debounce) return;
+    this.debounce = setTimeout(() => {
+      this.debounce = undefined;
+      this.modern.notify.toolsChanged();
+      for (const session of this.sessions.values()) {
+        session.server.sendToolListChanged().catch(() => undefined); // its stream went away
+      }
+    }, this.options.debounceMs ?? 100);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.debounce);
+    clearInterval(this.sweepTimer);
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.allSettled(sessions.map((s) => s.transport.close()));
+    await this.modern.close();
+  }
+
+  /** A request of an open 2025 session (404 for one this replica does not hold: re-initialize). */
+  private async inSession(
+    id: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: unknown,
+  ): Promise<void> {
+    const session = this.sessions.get(id);
+    if (!session) return rpcError(res, 404, "Session not found: initialize a new session");
+    session.lastSeen = Date.now();
+    if (req.method === "GET") {
+      session.streams++;
+      res.once("close", () => {
+        session.streams--;
+        session.lastSeen = Date.now();
+      });
+    }
+    await session.transport.handleRequest(req, res, body);
+  }
+
+  /** A 2025 `initialize`: a new session with its own server. */
+  private async open(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    const max = this.options.maxSessions ?? 1_000;
+    if (this.sessions.size >= max) {
+      this.sweep(0, true);
+      if (this.sessions.size >= max) {
+        res.setHeader("retry-after", "5");
+        return rpcError(res, 503, `Too many MCP sessions (${max}); try again later`);
+      }
+    }
+    const server = this.createServer();
+    const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
+      sessionIdGenerator: randomUUID,
+      onsessioninitialized: (sessionId) => {
+        this.sessions.set(sessionId, { server, transport, lastSeen: Date.now(), streams: 0 });
+      },
+      onsessionclosed: (sessionId) => {
+        this.sessions.delete(sessionId);
+      },
+    });
+    transport.onclose = () => {
+      const id = transport.sessionId;
+      if (id !== undefined) this.sessions.delete(id);
+    };
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body);
+    // An `initialize` that failed (bad version, bad body) opened no session: drop its server.
+    if (transport.sessionId === undefined || !this.sessions.has(transport.sessionId)) {
+      await transport.close();
+    }
+  }
+
+  /** Ends sessions idle for `idleMs` (streamless only, unless `force`: the oldest first). */
+  private sweep(idleMs: number, force = false): void {
+    const now = Date.now();
+    for (const [id, session] of this.sessions) {
+      if ((session.streams > 0 && !force) || now - session.lastSeen < idleMs) continue;
+      this.sessions.delete(id);
+      void session.transport.close().catch(() => undefined);
+      if (force) return;
+    }
+  }
+
+  /** A server for one 2026 request or one 2025 session: tools only. */
+  private createServer(): Server {
+    const { catalogue } = this.options;
+    const server = new Server(
+      { name: this.options.name, version: this.options.version },
+      {
+        capabilities: { tools: { listChanged: this.options.listChanged } },
+        ...(this.options.instructions ? { instructions: this.options.instructions } : {}),
+        cacheHints: { "tools/list": { ttlMs: catalogue.ttlMs(), cacheScope: "public" } },
+      },
+    );
+    server.setRequestHandler("tools/list", (request) => {
+      try {
+        const page = catalogue.page(request.params?.cursor);
+        // A new object each time: the SDK adds its own fields to what a handler returns.
+        return page.nextCursor === undefined
+          ? { tools: page.tools }
+          : { tools: page.tools, nextCursor: page.nextCursor };
+      } catch (error) {
+        if (error instanceof InvalidCursorError) {
+          throw new ProtocolError(ProtocolErrorCode.InvalidParams, error.message);
+        }
+        throw error;
+      }
+    });
+    server.setRequestHandler("tools/call", async (request, ctx) => {
+      const req = ctx.http?.authInfo?.extra?.req as IncomingMessage;
+      const { name, arguments: args } = request.params;
+      return catalogue.call(name, args, { req, signal: ctx.mcpReq.signal });
+    });
+    return server;
+  }
+}
+
+/** A JSON-RPC error reply outside any exchange (no id), with an HTTP status. */
+function rpcError(res: ServerResponse, status: number, message: string): void {
+  const body = JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message }, id: null });
+  res.writeHead(status, { "content-type": "application/json" }).end(body);
+}
