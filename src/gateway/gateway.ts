@@ -51,6 +51,11 @@ import { createGatewayClient } from "./gateway-client.js";
 import { gatewayTasks } from "./tasks.js";
 import type { InstanceInfo, RegisteredApp } from "./tasks.js";
 import { healthFrame } from "./events/sse-frames.js";
+import { callApp } from "./forward/app-call.js";
+import { builtinTasks } from "../contract/builtins.js";
+import type { McpOptions } from "../service/options.js";
+import type { McpHandler } from "../service/http-app.js";
+import { packageVersion } from "../version.js";
 
 /** Options of a gateway. */
 export interface GatewayOptions extends ServiceOptions {
@@ -141,6 +146,9 @@ export class Gateway extends Service {
   private readonly fleet: Fleet;
   private readonly checker: HealthChecker | undefined;
   private sweeper: LeaseSweeper | undefined;
+  /** Endpoint names every Portico app has that only the admin may call (lower case). */
+  private readonly adminEndpoints: ReadonlySet<string>;
+  private readonly maxInFlightPerApp: number;
   /** Re-discoveries in progress, by app and instance, so a restart is handled once. */
   private readonly rediscovering = new Set<string>();
 
@@ -215,14 +223,16 @@ export class Gateway extends Service {
       );
       this.fleet.useChecker(this.checker);
     }
+    this.adminEndpoints = new Set(this.endpointNames("admin").map((n) => n.toLowerCase()));
+    this.maxInFlightPerApp = options.maxInFlightPerApp ?? 0;
     this.forwarder = new Forwarder({
       upstreams: this.upstreams,
       fleet: this.fleet,
       policy: this.policy,
       maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 * 1024,
-      maxInFlightPerApp: options.maxInFlightPerApp ?? 0,
+      maxInFlightPerApp: this.maxInFlightPerApp,
       // Every admin endpoint a Portico service or gateway has: an app's are the same names.
-      adminEndpoints: new Set(this.endpointNames("admin").map((n) => n.toLowerCase())),
+      adminEndpoints: this.adminEndpoints,
       onUnknownApp: (name) => this.awaitApp(name),
     });
     this.table = new AppTable(this.fleet, (app) => this.withHealth(app));
@@ -438,6 +448,34 @@ export class Gateway extends Service {
         return this.feed;
       },
     });
+  }
+
+  /** The gateway's MCP endpoint: the tools of every registered app (loaded on first use). */
+  protected override async createMcp(
+    options: McpOptions,
+  ): Promise<McpHandler & { close(): Promise<void> }> {
+    await this.open();
+    const { createGatewayMcp } = await import("../mcp/gateway-mcp.js");
+    const callHost = {
+      policy: this.policy,
+      passive: this.fleet.passive,
+      upstreamTimeout: this.upstreams.options.upstreamTimeout,
+      maxInFlightPerApp: this.maxInFlightPerApp,
+    };
+    return createGatewayMcp(
+      {
+        name: this.constructor.name,
+        version: packageVersion(),
+        description: `${this.description} Tools are named <app>__<endpoint>; the list changes as apps register.`,
+        apps: () => this.table.records(),
+        onChange: (listener) => this.table.onChange(listener),
+        route: (name) => this.fleet.apps.get(name),
+        callApp: (app, call) => callApp(callHost, app, call),
+        adminEndpoints: this.adminEndpoints,
+        builtinEndpoints: new Set(Object.keys(builtinTasks)),
+      },
+      { ...options, maxRequestBodySize: this.bodyLimit },
+    );
   }
 
   protected override handleRaw(req: IncomingMessage, res: ServerResponse): boolean {

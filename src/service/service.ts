@@ -65,7 +65,7 @@ export class Service {
   protected state: ServiceStatus = "Available";
   private readonly registered = new Map<string, RegisteredEndpoint>();
   private readonly logger: boolean | Record<string, unknown>;
-  private readonly bodyLimit: number;
+  protected readonly bodyLimit: number;
   private readonly timeouts: { requestTimeout: number; headersTimeout: number };
   /** Who may do what: the one access policy, for this service's routes and forwarded traffic. */
   protected readonly policy: AccessPolicy;

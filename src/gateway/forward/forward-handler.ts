@@ -16,7 +16,7 @@ import { responseHeaders } from "./headers.js";
 export type Retry = (connectFailed: boolean) => boolean;
 
 /** Errors of a connection that was never established: nothing reached the app. */
-const CONNECT_FAILED = new Set([
+export const CONNECT_FAILED: ReadonlySet<string> = new Set([
   "ECONNREFUSED",
   "EHOSTUNREACH",
   "ENETUNREACH",
@@ -150,7 +150,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-function upstreamError(error: unknown, url: string, timeout: number): PorticoError {
+export function upstreamError(error: unknown, url: string, timeout: number): PorticoError {
   if (error instanceof PorticoError) return error; // the guard's refusal, or a body over the limit
   const code = (error as { code?: string }).code;
   if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {

@@ -40,6 +40,8 @@ export class AppTable {
   private listCache: JsonText | undefined;
   /** Apps whose health changed since their JSON was encoded. */
   private readonly stale = new Set<string>();
+  /** Told of every change applied (`reset`: everything may differ), e.g. the MCP tool list. */
+  private readonly listeners = new Set<(change: Change | "reset") => void>();
 
   constructor(
     private readonly routes: RouteSink,
@@ -89,7 +91,19 @@ export class AppTable {
       this.stale.delete(change.name);
     }
     this.listCache = undefined;
+    for (const listener of this.listeners) listener(change);
     return true;
+  }
+
+  /** Calls `listener` after every change applied; returns the unsubscribe function. */
+  onChange(listener: (change: Change | "reset") => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Every app as stored (without this replica's health), in registration order. */
+  records(): AppRecord[] {
+    return [...this.apps.keys()].map((name) => this.get(name)!);
   }
 
   /** Replaces everything with a snapshot (at start, and after a gap in the feed). */
@@ -106,6 +120,7 @@ export class AppTable {
     }
     this.revision = snapshot.revision;
     this.listCache = undefined;
+    for (const listener of this.listeners) listener("reset");
   }
 
   has(name: string): boolean {

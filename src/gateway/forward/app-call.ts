@@ -1,0 +1,124 @@
+/**
+ * A call of one app's endpoint made by the gateway itself (an MCP `tools/call`), not relayed from
+ * a caller's socket: the same route table, access policy, balancing, per-app cap, passive health
+ * and one retry on a connect failure as forwarded traffic, on the same pools.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Dispatcher } from "undici";
+import { NoHealthyInstanceError, UpstreamBusyError } from "../../errors.js";
+import type { AccessPolicy } from "../../security/policy.js";
+import type { AppInstances } from "../upstream/balancer.js";
+import type { Instance, PassiveOptions } from "../upstream/instance.js";
+import { CONNECT_FAILED, upstreamError } from "./forward-handler.js";
+import { requestHeaders } from "./headers.js";
+
+/** What the gateway calls an app with. */
+export interface AppCall {
+  method: Dispatcher.HttpMethod;
+  /** Path relative to the app (with its query string). */
+  path: string;
+  /** JSON body, already serialised (undefined: none). */
+  body: string | undefined;
+  /** The caller's request: its headers go on as forwarded headers do, and its token is checked. */
+  req: IncomingMessage;
+  signal: AbortSignal;
+}
+
+/** The app's reply: status and body text. */
+export interface AppReply {
+  status: number;
+  text: string;
+}
+
+/** What an app call needs of the gateway. */
+export interface AppCallHost {
+  policy: AccessPolicy;
+  passive: PassiveOptions | undefined;
+  upstreamTimeout: number;
+  maxInFlightPerApp: number;
+}
+
+/** Headers of the MCP exchange itself: they mean nothing to the app. */
+const MCP_ONLY = [
+  "accept",
+  "mcp-session-id",
+  "mcp-protocol-version",
+  "mcp-method",
+  "mcp-name",
+  "last-event-id",
+];
+
+/**
+ * Calls `app`; resolves with its reply (any status), rejects with a catalogue error when the call
+ * is refused (policy, no healthy instance, busy) or the app could not be reached.
+ */
+export async function callApp(
+  host: AppCallHost,
+  app: AppInstances,
+  call: AppCall,
+): Promise<AppReply> {
+  const denied = await host.policy.authorize(call.req, "call", app.name);
+  if (denied) throw denied;
+  const first = app.pick();
+  if (!first) {
+    throw new NoHealthyInstanceError(
+      `App "${app.name}" has no healthy instance (${app.instances.length} registered, all unhealthy or ejected)`,
+      { data: { name: app.name, instances: app.instances.length } },
+    );
+  }
+  const cap = host.maxInFlightPerApp;
+  if (cap > 0 && app.inFlight >= cap) {
+    throw new UpstreamBusyError(`App "${app.name}" has ${cap} requests in flight already`, {
+      data: { name: app.name, maxInFlight: cap },
+    });
+  }
+  const headers = requestHeaders(call.req, host.policy) as Record<string, string | string[]>;
+  for (const name of MCP_ONLY) delete headers[name];
+  delete headers["content-length"];
+  delete headers["transfer-encoding"];
+  if (call.body === undefined) delete headers["content-type"];
+  else headers["content-type"] = "application/json";
+  if (cap > 0) app.inFlight++;
+  try {
+    return await send(host, first, call, headers).catch((error: unknown) => {
+      const code = (error as { code?: string }).code ?? "";
+      const other = CONNECT_FAILED.has(code) ? app.pick(first) : undefined;
+      if (!other) throw upstreamError(error, first.url, host.upstreamTimeout);
+      return send(host, other, call, headers).catch((again: unknown) => {
+        throw upstreamError(again, other.url, host.upstreamTimeout);
+      });
+    });
+  } finally {
+    if (cap > 0) app.inFlight--;
+  }
+}
+
+async function send(
+  host: AppCallHost,
+  instance: Instance,
+  call: AppCall,
+  headers: Record<string, string | string[]>,
+): Promise<AppReply> {
+  instance.inFlight++;
+  try {
+    const reply = await instance.pool.request({
+      method: call.method,
+      path: instance.basePath + call.path,
+      headers,
+      body: call.body ?? null,
+      signal: call.signal,
+    });
+    const status = reply.statusCode;
+    // As for forwarded calls: 502-504 are the app's gateway failures, a 500 is its answer.
+    if (status >= 502 && status <= 504) instance.failed(host.passive, `answered ${status}`);
+    else instance.passed();
+    return { status, text: await reply.body.text() };
+  } catch (error) {
+    if ((error as { name?: string }).name !== "AbortError") {
+      instance.failed(host.passive, (error as Error).message);
+    }
+    throw error;
+  } finally {
+    instance.inFlight--;
+  }
+}
