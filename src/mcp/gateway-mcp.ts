@@ -257,9 +257,9 @@ export function createGatewayMcp(
   host: GatewayMcpHost,
   settings: McpSettings,
 ): McpEndpoint & { catalogue: GatewayCatalogue } {
-  let endpoint: McpEndpoint | undefined;
-  const catalogue = new GatewayCatalogue(host, settings.pageSize, () => endpoint?.toolsChanged());
-  endpoint = new McpEndpoint({
+  const notify = { toolsChanged: (): void => undefined };
+  const catalogue = new GatewayCatalogue(host, settings.pageSize, () => notify.toolsChanged());
+  const endpoint = new McpEndpoint({
     ...endpointSettings(settings),
     name: host.name,
     version: host.version,
@@ -267,6 +267,7 @@ export function createGatewayMcp(
     catalogue,
     listChanged: true,
   });
+  notify.toolsChanged = () => endpoint.toolsChanged();
   const close = endpoint.close.bind(endpoint);
   return Object.assign(endpoint, {
     catalogue,

@@ -72,7 +72,7 @@ export async function callApp(
       data: { name: app.name, maxInFlight: cap },
     });
   }
-  const headers = requestHeaders(call.req, host.policy) as Record<string, string | string[]>;
+  const headers = requestHeaders(call.req, host.policy);
   for (const name of MCP_ONLY) delete headers[name];
   delete headers["content-length"];
   delete headers["transfer-encoding"];
