@@ -203,6 +203,14 @@ export const ERROR_CODES = {
     description:
       "The app's OpenAPI document could not be read, parsed or resolved (bad JSON, unsupported version, broken `$ref`): the app registers without schemas.",
   },
+  TOOL_ERROR: {
+    className: "ToolError",
+    status: 422,
+    retryable: false,
+    wire: true,
+    description:
+      "A tool of an MCP app answered with an error result (`isError`); `data.content` holds what it said.",
+  },
   UPSTREAM_BUSY: {
     className: "UpstreamBusyError",
     status: 503,
@@ -486,6 +494,8 @@ export const LoopDetectedError = errorClass("LOOP_DETECTED");
 export type LoopDetectedError = InstanceType<typeof LoopDetectedError>;
 
 /** Non-2xx reply without a Portico code. */
+export const ToolError = errorClass("TOOL_ERROR");
+export type ToolError = InstanceType<typeof ToolError>;
 export const RemoteError = errorClass("REMOTE_ERROR");
 export type RemoteError = InstanceType<typeof RemoteError>;
 /** Reply not JSON or not matching the output schema. */

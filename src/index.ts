@@ -89,6 +89,7 @@ export {
   OutputValidationError,
   PayloadTooLargeError,
   RemoteError,
+  ToolError,
   RequestAbortedError,
   RequestTimeoutError,
   ResponseInvalidError,

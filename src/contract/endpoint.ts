@@ -60,6 +60,13 @@ export interface EndpointDescriptor {
    * annotations (a model may call a read-only tool without asking). Hints, never a guarantee.
    */
   annotations?: EndpointAnnotations;
+  /** Present for tools of MCP servers registered as apps: the server's own tool name. */
+  mcp?: McpBinding;
+}
+
+/** How an endpoint of an MCP app is called: `tools/call` of this tool. */
+export interface McpBinding {
+  tool: string;
 }
 
 /** What a task may declare about its behaviour (snake_case on the wire, as every field). */

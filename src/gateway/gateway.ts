@@ -52,6 +52,7 @@ import { gatewayTasks } from "./tasks.js";
 import type { InstanceInfo, RegisteredApp } from "./tasks.js";
 import { healthFrame } from "./events/sse-frames.js";
 import { callApp } from "./forward/app-call.js";
+import { McpApps } from "./upstream/mcp-apps.js";
 import { builtinTasks } from "../contract/builtins.js";
 import type { McpOptions } from "../service/options.js";
 import type { McpHandler } from "../service/http-app.js";
@@ -115,6 +116,8 @@ export interface RegisterOptions {
   openapi?: string;
   /** Path a non-Portico app answers with 2xx/3xx when healthy (default: a TCP connect). */
   healthPath?: string;
+  /** `mcp`: the URL is an MCP server (detected when absent, after Portico and OpenAPI). */
+  kind?: "mcp";
 }
 
 const PASSIVE_DEFAULTS: PassiveOptions = {
@@ -149,6 +152,8 @@ export class Gateway extends Service {
   /** Endpoint names every Portico app has that only the admin may call (lower case). */
   private readonly adminEndpoints: ReadonlySet<string>;
   private readonly maxInFlightPerApp: number;
+  /** Apps that are MCP servers: their connections and calls. */
+  private readonly mcpApps: McpApps;
   /** Re-discoveries in progress, by app and instance, so a restart is handled once. */
   private readonly rediscovering = new Set<string>();
 
@@ -177,9 +182,10 @@ export class Gateway extends Service {
     const admin = { access: "admin" } as const;
     this.addEndpoint(
       gatewayTasks.register_app,
-      ({ name, url, mode, lease_ms, openapi, health_path }) =>
+      ({ name, url, mode, lease_ms, openapi, health_path, kind }) =>
         this.registerApp(name, url, {
           ...(mode ? { mode } : {}),
+          ...(kind ? { kind } : {}),
           ...(lease_ms !== undefined ? { leaseMs: lease_ms } : {}),
           ...(openapi !== undefined ? { openapi } : {}),
           ...(health_path !== undefined ? { healthPath: health_path } : {}),
@@ -234,8 +240,23 @@ export class Gateway extends Service {
       // Every admin endpoint a Portico service or gateway has: an app's are the same names.
       adminEndpoints: this.adminEndpoints,
       onUnknownApp: (name) => this.awaitApp(name),
+      mcp: (req, res, app, path) => this.mcpApps.handleHttp(req, res, app, path),
     });
     this.table = new AppTable(this.fleet, (app) => this.withHealth(app));
+    this.mcpApps = new McpApps({
+      upstreams: this.upstreams,
+      via: this.policy.via,
+      timeoutMs: options.upstreamTimeout ?? 30_000,
+      passive,
+      onToolsChanged: (name, url) => {
+        const app = this.fleet.apps.get(name);
+        const instance = this.fleet.instance(name, url);
+        if (app && instance) this.rediscover(app, instance, undefined);
+      },
+      route: (name) => this.fleet.apps.get(name),
+      maxBodyBytes: this.bodyLimit,
+    });
+    this.table.onChange((change) => this.mcpApps.changed(change, () => this.table.records()));
     // An in-process registry opens at once, so `app.inject()` works without `serve()`.
     if (typeof this.registrySource !== "string" || this.registrySource === "memory://") {
       this.open().catch(() => undefined); // serve() and every write await it and report errors
@@ -316,6 +337,7 @@ export class Gateway extends Service {
       maxBytes: this.discoveryMaxBytes,
       via: this.policy.via,
       ...(openapi !== undefined ? { openapi } : {}),
+      ...(options.kind === "mcp" ? { mcp: true } : {}),
     });
     const endpoints = found.endpoints;
     const instance: InstanceInfo = { url: normalized };
@@ -328,6 +350,7 @@ export class Gateway extends Service {
       kind: found.kind,
       instances: [instance],
       ...(openapi !== undefined ? { openapi } : {}),
+      ...(found.mcpPath !== undefined ? { mcp: found.mcpPath } : {}),
       ...(healthPath !== undefined ? { health_path: healthPath } : {}),
     };
     if (this.state === "Stopping") throw new ServiceStoppingError("The gateway is shutting down");
@@ -429,6 +452,7 @@ export class Gateway extends Service {
     this.checker?.close();
     await this.sweeper?.close();
     await super.close();
+    await this.mcpApps.close();
     await this.follower?.close();
     this.fleet.close();
     await this.upstreams.close();
@@ -471,6 +495,11 @@ export class Gateway extends Service {
         onChange: (listener) => this.table.onChange(listener),
         route: (name) => this.fleet.apps.get(name),
         callApp: (app, call) => callApp(callHost, app, call),
+        callTool: async (app, tool, args, call) => {
+          const denied = await this.policy.authorize(call.req, "call", app.name);
+          if (denied) throw denied;
+          return this.mcpApps.callTool(app, tool, args, call.signal);
+        },
         adminEndpoints: this.adminEndpoints,
         builtinEndpoints: new Set(Object.keys(builtinTasks)),
       },
@@ -544,7 +573,9 @@ export class Gateway extends Service {
     this.rediscovering.add(key);
     const registry = this.registryInstance;
     void (async () => {
+      const mcpPath = app.kind === "mcp" ? this.table.get(app.name)?.mcp : undefined;
       const found = await discover(this.upstreams, instance.url, {
+        ...(mcpPath !== undefined ? { mcpPath } : {}),
         timeout: this.discoveryTimeout,
         maxBytes: this.discoveryMaxBytes,
         via: this.policy.via,
@@ -603,7 +634,7 @@ export class Gateway extends Service {
 
 /** Whether an app's endpoints come from a description (Portico or OpenAPI), not from nothing. */
 function described(kind: AppRecord["kind"]): boolean {
-  return kind === "portico" || kind === "openapi";
+  return kind === "portico" || kind === "openapi" || kind === "mcp";
 }
 
 function list(names: string[]): string {

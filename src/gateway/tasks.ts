@@ -7,7 +7,7 @@ import { endpointDescriptorSchema } from "../contract/builtins.js";
 import { task } from "../contract/task.js";
 
 /** How an app describes its endpoints: Portico `detailed_endpoints`, OpenAPI, or not at all. */
-export const appKindSchema = z.enum(["portico", "openapi", "http"]);
+export const appKindSchema = z.enum(["portico", "openapi", "mcp", "http"]);
 
 /** What kind of app it is (decides discovery and the default health check). */
 export type AppKind = z.infer<typeof appKindSchema>;
@@ -50,6 +50,12 @@ export const appInfoSchema = z.object({
   instances: z.array(instanceSchema).optional(),
   openapi: z.string().optional().describe("The OpenAPI document's URL given at registration"),
   health_path: z.string().optional().describe("Path of the app's HTTP health check"),
+  mcp: z
+    .string()
+    .optional()
+    .describe(
+      "MCP apps: the path of the MCP endpoint under each instance's URL (empty: the URL itself)",
+    ),
 });
 
 /** One registered app: name, URL and its endpoints (JSON Schemas included). */
@@ -76,6 +82,12 @@ export const gatewayTasks = {
         .optional()
         .describe("Keep the instance only while renew_lease is called within this many ms"),
       openapi: z.string().optional().describe("URL of the app's OpenAPI document"),
+      kind: z
+        .literal("mcp")
+        .optional()
+        .describe(
+          "mcp: the URL is an MCP server (its Streamable HTTP endpoint, or a base URL serving /mcp); detected when absent",
+        ),
       health_path: z
         .string()
         .optional()

@@ -44,6 +44,13 @@ export interface GatewayMcpHost {
   /** The app's instances, for calls (undefined: not registered here). */
   route(name: string): AppInstances | undefined;
   callApp(app: AppInstances, call: AppCall): Promise<AppReply>;
+  /** Calls a tool of an MCP app (its result passed on as the server gave it). */
+  callTool(
+    app: AppInstances,
+    tool: string,
+    args: Record<string, unknown> | undefined,
+    call: ToolCall,
+  ): Promise<ToolResult>;
   /** Endpoint names only the admin may call: never tools. */
   adminEndpoints: ReadonlySet<string>;
   /** Built-in endpoint names of Portico services (status, detailed_endpoints...): not tools. */
@@ -134,6 +141,8 @@ export class GatewayCatalogue implements ToolCatalogue {
           data: { name: tool.app },
         });
       }
+      if (tool.endpoint.mcp)
+        return await this.host.callTool(route, tool.endpoint.mcp.tool, args, call);
       const request = this.request(tool, inputFromArguments(tool.binding.input, args));
       const reply = await this.host.callApp(route, {
         ...request,

@@ -52,6 +52,8 @@ export interface ForwarderOptions {
    * known (registered on another replica a moment ago), false for a 404.
    */
   onUnknownApp?: (name: string) => Promise<boolean>;
+  /** Serves a call of an app that is an MCP server (its endpoints are tools, not HTTP paths). */
+  mcp?: (req: IncomingMessage, res: ServerResponse, app: AppInstances, path: string) => void;
 }
 
 /** Routes requests to registered apps. */
@@ -205,6 +207,7 @@ export class Forwarder {
     app: AppInstances,
     path: string,
   ): void {
+    if (app.kind === "mcp" && this.options.mcp) return this.options.mcp(req, res, app, path);
     const first = app.pick();
     if (!first) return sendError(res, noHealthyInstance(app));
     const cap = this.options.maxInFlightPerApp;

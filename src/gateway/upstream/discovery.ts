@@ -15,6 +15,7 @@ import {
   OpenApiInvalidError,
   PorticoError,
   UpstreamNotAllowedError,
+  UpstreamTimeoutError,
 } from "../../errors.js";
 import { gatewayTasks } from "../tasks.js";
 import type { AppKind } from "../tasks.js";
@@ -31,6 +32,8 @@ export interface Discovery {
   serverId?: string;
   /** Set when the app answered but its description was refused (too large, invalid OpenAPI). */
   error?: PorticoError;
+  /** MCP apps: the MCP endpoint's path under the app's URL (`""`: the URL itself). */
+  mcpPath?: string;
 }
 
 /** Options of one discovery. */
@@ -46,6 +49,10 @@ export interface DiscoverOptions {
    * registration). Without it `<app>/openapi.json` is tried, and finding nothing there is no error.
    */
   openapi?: string;
+  /** The app is an MCP server (`kind: "mcp"` at registration): ask nothing else. */
+  mcp?: boolean;
+  /** Where a known MCP app's endpoint is (rediscovery): skips the probe of other paths. */
+  mcpPath?: string;
 }
 
 const endpointsSchema =
@@ -91,6 +98,9 @@ export async function discover(
     deadline: Date.now() + options.timeout,
   };
   try {
+    if (options.mcp || options.mcpPath !== undefined) {
+      return (await askMcp(ctx, base, options.mcpPath)) ?? plainHttp(notMcp(base, ctx));
+    }
     try {
       const portico = await askPortico(ctx, base);
       if (portico) return portico;
@@ -99,7 +109,9 @@ export async function discover(
       // Down or slow: no point probing it again, but a document named elsewhere may answer.
       if (options.openapi === undefined) return plainHttp();
     }
-    return await askOpenApi(ctx, base);
+    const openapi = await askOpenApi(ctx, base);
+    if (openapi.kind !== "http" || openapi.error || options.openapi !== undefined) return openapi;
+    return (await askMcp(ctx, base, undefined)) ?? openapi;
   } finally {
     clearTimeout(timer);
     upstreams.release(base.origin);
@@ -183,6 +195,84 @@ async function askOpenApi(ctx: Context, base: URL): Promise<Discovery> {
     if (error instanceof PorticoError) return plainHttp(error);
     throw error;
   }
+}
+
+/**
+ * An MCP server's tools, when the app is one: its URL itself when that has a path (the usual
+ * `http://host/mcp`), else `<url>/mcp`. A plain JSON-RPC `initialize` tells first (the SDK loads
+ * only for an app that answers it); the SDK client then speaks whichever revision the server does.
+ */
+async function askMcp(
+  ctx: Context,
+  base: URL,
+  known: string | undefined,
+): Promise<Discovery | undefined> {
+  const mcpPath = known ?? (base.pathname === "/" || base.pathname === "" ? "/mcp" : "");
+  const target = mcpPath === "" ? base : under(base, mcpPath);
+  try {
+    if (known === undefined && !(await answersJsonRpc(ctx, target))) return undefined;
+    const { McpUpstream, endpointsFromTools } = await import("../../mcp/mcp-upstream.js");
+    const upstream = new McpUpstream({
+      url: target.href,
+      dispatcher: ctx.upstreams.acquire(target.origin),
+      via: ctx.options.via,
+      timeoutMs: Math.max(1, ctx.deadline - Date.now()),
+    });
+    try {
+      const tools = await upstream.listTools(ctx.signal);
+      return { kind: "mcp", endpoints: endpointsFromTools(tools), mcpPath };
+    } finally {
+      await upstream.close();
+      ctx.upstreams.release(target.origin);
+    }
+  } catch (error) {
+    rethrowRefusal(error);
+    return undefined;
+  }
+}
+
+/** Whether `target` answers a JSON-RPC `initialize` (2025) or rejects it the JSON-RPC way (2026). */
+async function answersJsonRpc(ctx: Context, target: URL): Promise<boolean> {
+  const pool: Pool = ctx.upstreams.acquire(target.origin);
+  try {
+    const res = await pool.request({
+      method: "POST",
+      path: `${target.pathname}${target.search}`,
+      headers: {
+        via: ctx.options.via,
+        accept: "application/json, text/event-stream",
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 0,
+        method: "initialize",
+        params: {
+          protocolVersion: "2025-06-18",
+          capabilities: {},
+          clientInfo: { name: "portico-gateway-probe", version: "1" },
+        },
+      }),
+      signal: ctx.signal,
+    });
+    const text = await readCapped(res.body, Number(res.headers["content-length"]), 64 * 1024);
+    // A session it opened for the probe is left to expire: the SDK client opens its own.
+    return text !== undefined && /"jsonrpc"\s*:\s*"2\.0"/.test(text);
+  } catch (error) {
+    rethrowRefusal(error);
+    return false;
+  } finally {
+    ctx.upstreams.release(target.origin);
+  }
+}
+
+function notMcp(base: URL, ctx: Context): PorticoError | undefined {
+  return ctx.signal.aborted
+    ? new UpstreamTimeoutError(
+        `The MCP server at ${base.href} did not list its tools within discoveryTimeout (${ctx.options.timeout} ms)`,
+        { data: { url: base.href } },
+      )
+    : undefined;
 }
 
 /** A plain HTTP app: no endpoints, perhaps with the reason its description was refused. */
