@@ -13,6 +13,7 @@ import { isDown } from "./probe.js";
 import { HttpTransport } from "./transport.js";
 import type { CallOptions, TransportOptions } from "./transport.js";
 import { zodValidator } from "../contract/validator.js";
+import type { McpClient, McpClientOptions } from "../mcp/client.js";
 
 /** A launched process a client owns: `shutdown()` waits for it to exit (and kills it if it hangs). */
 export interface ManagedProcess {
@@ -66,6 +67,7 @@ export class ConnectionManager {
   private readonly _ownsTransport: boolean;
   private readonly _managed: ManagedProcess | undefined;
   private readonly _builtins: Record<keyof typeof builtinTasks, EndpointFunction>;
+  private _mcpClients: Set<McpClient> | undefined;
 
   constructor(init: ClientInit) {
     this.transport = init.transport ?? new HttpTransport(init.url, init);
@@ -164,7 +166,30 @@ export class ConnectionManager {
   }
 
   /** Closes this client's connections (the service keeps running); idempotent. */
+  /**
+   * An official MCP SDK client connected to this service's `/mcp` (a gateway's: every app's
+   * tools), with this client's token. It speaks 2026-07-28 when the server does and the 2025
+   * handshake otherwise; `close()` of this client closes it too.
+   * @example
+   * const mcp = await client.mcp();
+   * const { tools } = await mcp.listTools();
+   */
+  async mcp(options: McpClientOptions = {}): Promise<McpClient> {
+    const { connectMcp } = await import("../mcp/client.js");
+    const client = await connectMcp(
+      `${this.url}${options.path ?? "/mcp"}`,
+      this.transport.authHeaders(),
+      options,
+    );
+    (this._mcpClients ??= new Set()).add(client);
+    client.onclose = () => this._mcpClients?.delete(client);
+    return client;
+  }
+
   async close(): Promise<void> {
+    const mcp = [...(this._mcpClients ?? [])];
+    this._mcpClients?.clear();
+    await Promise.allSettled(mcp.map((client) => client.close()));
     if (this._ownsTransport) await this.transport.close();
   }
 

@@ -30,6 +30,7 @@ export const RESERVED_CLIENT_MEMBERS: ReadonlySet<string> = new Set([
   "_ownsTransport",
   "_managed",
   "_builtins",
+  "_mcpClients",
   "then",
 ]);
 

@@ -81,6 +81,11 @@ export class HttpTransport {
   readonly #bareHeaders: Record<string, string> | undefined;
   readonly #jsonHeaders: Record<string, string>;
 
+  /** @internal The `Authorization` header of this client's token (for `mcp()`), if any. */
+  authHeaders(): Record<string, string> | undefined {
+    return this.#bareHeaders && { ...this.#bareHeaders };
+  }
+
   constructor(url: string | URL, options: TransportOptions = {}) {
     const parsed = normalizeUrl(url);
     this.url = parsed.href.replace(/\/+$/, "");

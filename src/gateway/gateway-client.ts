@@ -85,6 +85,7 @@ class GatewayConnection extends ConnectionManager implements GatewayClientMember
       ...(given.leaseMs !== undefined ? { lease_ms: given.leaseMs } : {}),
       ...(given.openapi !== undefined ? { openapi: String(given.openapi) } : {}),
       ...(given.healthPath !== undefined ? { health_path: given.healthPath } : {}),
+      ...(given.kind !== undefined ? { kind: given.kind } : {}),
     })) as RegisteredApp;
     const client = given.client;
     const local = (client as { [ENDPOINT_SPECS]?: EndpointSpec[] } | undefined)?.[ENDPOINT_SPECS];

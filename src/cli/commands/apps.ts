@@ -59,12 +59,16 @@ export function registerAppCommands(program: Command, io: CliIo): void {
       .description(
         "Register (or replace) an app with a gateway, which then forwards <gateway>/<name>/... " +
           "to the app and fetches its endpoint schemas (detailed_endpoints, else an OpenAPI " +
-          "document). With --add, the URL becomes one more instance of the app.",
+          "document, else an MCP server's tools). With --add, the URL becomes one more instance of the app.",
       )
       .argument("<name>", "app name: letters, digits, '_' and '-', starting with a letter")
       .argument("<url>", "base URL of the app", parseHttpUrl)
       .option("--add", "add the URL as one more instance (it must publish the app's endpoints)")
       .option("--openapi <url>", "URL of the app's OpenAPI document (default: <url>/openapi.json)")
+      .option(
+        "--mcp",
+        "the URL is an MCP server (its /mcp endpoint or a base URL serving /mcp); detected when absent",
+      )
       .option(
         "--health-path <path>",
         "path a non-Portico app answers with 2xx/3xx when healthy (default: a TCP connect)",
@@ -75,6 +79,7 @@ export function registerAppCommands(program: Command, io: CliIo): void {
       examples(
         "portico register echoer http://127.0.0.1:8080 --gateway http://127.0.0.1:8000",
         "portico register echoer http://127.0.0.1:8081 --add --gateway http://127.0.0.1:8000",
+        "portico register weather http://127.0.0.1:9000/mcp --mcp --gateway http://127.0.0.1:8000",
       ),
     )
     .action(async (name: string, url: string, options: RegisterCommandOptions) => {
@@ -82,6 +87,7 @@ export function registerAppCommands(program: Command, io: CliIo): void {
         gw.registerApp(name, url, {
           mode: options.add ? "add" : "replace",
           ...(options.openapi !== undefined ? { openapi: options.openapi } : {}),
+          ...(options.mcp ? { kind: "mcp" as const } : {}),
           ...(options.healthPath !== undefined ? { healthPath: options.healthPath } : {}),
         }),
       );
@@ -139,6 +145,7 @@ export function registerAppCommands(program: Command, io: CliIo): void {
 interface RegisterCommandOptions extends GatewayCommandOptions {
   add?: boolean;
   openapi?: string;
+  mcp?: boolean;
   healthPath?: string;
 }
 

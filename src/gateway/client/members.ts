@@ -22,6 +22,8 @@ export interface RegisterAppOptions {
   openapi?: string | URL;
   /** Path a non-Portico app answers with 2xx/3xx when healthy. */
   healthPath?: string;
+  /** `mcp`: the URL is an MCP server (detected when absent). */
+  kind?: "mcp";
 }
 
 /** Members of a gateway client besides the service lifecycle methods. */
