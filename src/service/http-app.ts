@@ -186,30 +186,53 @@ function addRoute(app: FastifyInstance, host: AppHost, endpoint: RegisteredEndpo
  * Origin, rate limits); the MCP endpoint then answers on the raw response (streams included).
  */
 function addMcpRoute(app: FastifyInstance, route: McpRoute): void {
-  app.route({
-    method: ["GET", "POST", "DELETE"],
-    url: route.path,
-    config: { access: "call" } satisfies RouteAccess,
-    handler: async (request, reply) => {
-      const endpoint = await route.endpoint();
-      void reply.hijack();
-      const res = reply.raw;
-      try {
-        await endpoint.handle(request.raw, res, request.body);
-      } catch (error) {
-        request.log.error({ err: error }, "MCP request failed");
-        if (!res.headersSent) {
-          const body = JSON.stringify({
-            jsonrpc: "2.0",
-            error: { code: -32603, message: "Internal error" },
-            id: null,
-          });
-          res.writeHead(500, { "content-type": "application/json" }).end(body);
-        } else res.destroy();
-      }
-    },
+  // A scope of its own: a body that is not JSON gets JSON-RPC's parse error (-32700), which MCP
+  // clients understand, rather than our 400 body.
+  void app.register((scope, _options, done) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(
+      "application/json",
+      { parseAs: "string" },
+      (_request, body, next) => {
+        try {
+          next(null, body === "" ? undefined : (JSON.parse(body as string) as unknown));
+        } catch {
+          next(null, NOT_JSON);
+        }
+      },
+    );
+    scope.route({
+      method: ["GET", "POST", "DELETE"],
+      url: route.path,
+      config: { access: "call" } satisfies RouteAccess,
+      handler: async (request, reply) => {
+        if (request.body === NOT_JSON) {
+          return reply.code(400).send(rpcError(-32700, "Parse error: the body is not JSON"));
+        }
+        const endpoint = await route.endpoint();
+        void reply.hijack();
+        const res = reply.raw;
+        try {
+          await endpoint.handle(request.raw, res, request.body);
+        } catch (error) {
+          request.log.error({ err: error }, "MCP request failed");
+          if (!res.headersSent) {
+            const body = JSON.stringify(rpcError(-32603, "Internal error"));
+            res.writeHead(500, { "content-type": "application/json" }).end(body);
+          } else res.destroy();
+        }
+      },
+    });
+    done();
   });
   app.addHook("preClose", async () => route.close());
+}
+
+/** Marks a POST body that is not JSON (the MCP route answers it with a parse error). */
+const NOT_JSON = Symbol("not JSON");
+
+function rpcError(code: number, message: string): object {
+  return { jsonrpc: "2.0", error: { code, message }, id: null };
 }
 
 /**
