@@ -49,6 +49,7 @@ export const endpointDescriptorSchema = z.object({
       open_world: z.boolean().optional(),
     })
     .optional(),
+  access: z.enum(["admin", "public"]).optional(),
   mcp: z.object({ tool: z.string() }).optional(),
 });
 

@@ -60,6 +60,11 @@ export interface EndpointDescriptor {
    * annotations (a model may call a read-only tool without asking). Hints, never a guarantee.
    */
   annotations?: EndpointAnnotations;
+  /**
+   * Who may call it, when not any caller: `admin` (the gateway forwards it only with its admin
+   * token and never lists it as an MCP tool) or `public` (no caller token needed).
+   */
+  access?: "admin" | "public";
   /** Present for tools of MCP servers registered as apps: the server's own tool name. */
   mcp?: McpBinding;
 }

@@ -245,6 +245,7 @@ export class GatewayCatalogue implements ToolCatalogue {
     return Object.values(app.endpoints)
       .filter(
         (endpoint) =>
+          endpoint.access !== "admin" &&
           !this.host.adminEndpoints.has(endpoint.name.toLowerCase()) &&
           !(portico && this.host.builtinEndpoints.has(endpoint.name)),
       )

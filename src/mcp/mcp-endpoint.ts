@@ -68,7 +68,10 @@ export interface McpEndpointOptions {
   catalogue: ToolCatalogue;
   /** Whether the tool set can change (the gateway: yes; a service: no). */
   listChanged: boolean;
-  /** 2025 sessions kept at once; a new one over it gets 503 (1,000). */
+  /**
+   * 2025 sessions kept at once (1,000). Over it, the least recently used session with no open
+   * stream makes room; when every one has a stream, a new one gets 503.
+   */
   maxSessions?: number;
   /** Milliseconds a 2025 session without an open stream is kept after its last request (30 min). */
   sessionIdleMs?: number;
@@ -187,8 +190,7 @@ export class McpEndpoint {
   private async open(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     const max = this.options.maxSessions ?? 1_000;
     if (this.sessions.size >= max) {
-      this.sweep(0, true);
-      if (this.sessions.size >= max) {
+      if (!this.evictOne()) {
         res.setHeader("retry-after", "5");
         return rpcError(res, 503, `Too many MCP sessions (${max}); try again later`);
       }
@@ -215,15 +217,31 @@ export class McpEndpoint {
     }
   }
 
-  /** Ends sessions idle for `idleMs` (streamless only, unless `force`: the oldest first). */
-  private sweep(idleMs: number, force = false): void {
+  /** Ends sessions with no open stream whose last request is `idleMs` old. */
+  private sweep(idleMs: number): void {
     const now = Date.now();
     for (const [id, session] of this.sessions) {
-      if ((session.streams > 0 && !force) || now - session.lastSeen < idleMs) continue;
+      if (session.streams > 0 || now - session.lastSeen < idleMs) continue;
       this.sessions.delete(id);
       void session.transport.close().catch(() => undefined);
-      if (force) return;
     }
+  }
+
+  /**
+   * Makes room for one session by ending the least recently used one that has no open stream
+   * (its client starts a new one on its next request); false when every session has a stream.
+   */
+  private evictOne(): boolean {
+    let oldest: [string, Session] | undefined;
+    for (const entry of this.sessions) {
+      if (entry[1].streams === 0 && (!oldest || entry[1].lastSeen < oldest[1].lastSeen)) {
+        oldest = entry;
+      }
+    }
+    if (!oldest) return false;
+    this.sessions.delete(oldest[0]);
+    void oldest[1].transport.close().catch(() => undefined);
+    return true;
   }
 
   /** A server for one 2026 request or one 2025 session: tools only. */

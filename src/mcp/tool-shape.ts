@@ -68,10 +68,7 @@ function inputOf(schema: JsonSchema | null): [ToolDefinition["inputSchema"], Inp
   if (schema === null) return [{ type: "object", properties: {} }, "none"];
   if (isObjectSchema(schema))
     return [stripDialect(schema) as ToolDefinition["inputSchema"], "fields"];
-  return [
-    { type: "object", properties: { input: stripDialect(schema) }, required: ["input"] },
-    "wrapped",
-  ];
+  return [wrap("input", schema) as ToolDefinition["inputSchema"], "wrapped"];
 }
 
 function outputOf(
@@ -80,10 +77,22 @@ function outputOf(
   if (schema === null) return [undefined, "none"];
   if (isObjectSchema(schema))
     return [stripDialect(schema) as ToolDefinition["outputSchema"], "object"];
-  return [
-    { type: "object", properties: { result: stripDialect(schema) }, required: ["result"] },
-    "wrapped",
-  ];
+  return [wrap("result", schema) as ToolDefinition["outputSchema"], "wrapped"];
+}
+
+/**
+ * `{ type: "object", properties: { <key>: schema }, required: [<key>] }`. Definitions stay at the
+ * root, where the schema's own `$ref`s (`#/$defs/Node`, recursive types) point.
+ */
+function wrap(key: string, schema: JsonSchema): JsonSchema {
+  const { $defs, definitions, ...inner } = stripDialect(schema);
+  return {
+    type: "object",
+    properties: { [key]: inner },
+    required: [key],
+    ...($defs === undefined ? {} : { $defs }),
+    ...(definitions === undefined ? {} : { definitions }),
+  };
 }
 
 /** A schema whose values are always JSON objects (`type: "object"` at its root). */

@@ -83,5 +83,6 @@ export function describeEndpoint(endpoint: RegisteredEndpoint): EndpointDescript
     output_schema: endpoint.task?.outputJsonSchema ?? null,
     description: endpoint.task?.description ?? "",
     ...(endpoint.task?.annotations ? { annotations: endpoint.task.annotations } : {}),
+    ...(endpoint.access !== "call" ? { access: endpoint.access } : {}),
   };
 }

@@ -27,7 +27,7 @@ export interface ServiceOptions extends SecurityOptions {
 export interface McpOptions {
   /** Where it is served (`/mcp`). */
   path?: string;
-  /** 2025-revision sessions kept at once (1,000); a new one over it gets 503. */
+  /** 2025-revision sessions kept at once (1,000); over it a streamless one makes room, else 503. */
   maxSessions?: number;
   /** Milliseconds a 2025 session with no open stream lives after its last request (30 min). */
   sessionIdleMs?: number;

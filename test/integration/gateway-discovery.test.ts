@@ -50,10 +50,11 @@ describe("endpoint discovery at registration", () => {
     await using app = await startPlainApp();
     const info = await stack.gw.registerApp("plain", app.url);
     expect(info).toMatchObject({ endpoints: {}, discovered: false });
-    // No Portico reply, then no OpenAPI document at the usual place: a plain HTTP app.
+    // No Portico reply, no OpenAPI document at the usual place, no MCP server: plain HTTP.
     expect(app.received.map((r) => `${r.method} ${r.url}`)).toEqual([
       "POST /detailed_endpoints",
       "GET /openapi.json",
+      "POST /mcp",
     ]);
   });
 });

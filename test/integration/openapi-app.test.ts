@@ -93,7 +93,7 @@ describe("discovery tells Portico, OpenAPI and plain HTTP apps apart", () => {
     expect(Object.keys(found.endpoints!)).toEqual(["echo"]);
   });
 
-  it("calls an app with neither plain HTTP, quietly, after asking both", async () => {
+  it("calls an app with none of them plain HTTP, quietly, after asking each", async () => {
     await using pools = upstreams();
     await using mirror = await startPlainApp(); // answers JSON that is no API description
     await using empty = await startPlainApp((_req, res) => void res.writeHead(404).end());
@@ -105,6 +105,7 @@ describe("discovery tells Portico, OpenAPI and plain HTTP apps apart", () => {
       expect(app.received.map((r) => `${r.method} ${r.url}`)).toEqual([
         "POST /detailed_endpoints",
         "GET /openapi.json",
+        "POST /mcp",
       ]);
     }
   });

@@ -64,13 +64,21 @@ describe("HEAD", () => {
 });
 
 describe("detailed_endpoints", () => {
-  it("describes every endpoint with exactly name, path, methods, schemas and description", async () => {
+  it("describes every endpoint with exactly name, path, methods, schemas and description (and its annotations and access when it has them)", async () => {
     const { body } = await inject(new EchoService(), "/detailed_endpoints");
     expect(Object.keys(body.endpoints)).toEqual([...BUILTINS, "echo"]);
     for (const [name, d] of Object.entries<Record<string, unknown>>(body.endpoints)) {
-      expect(Object.keys(d).sort()).toEqual(
-        ["description", "input_schema", "methods", "name", "output_schema", "path"].sort(),
-      );
+      const keys = ["description", "input_schema", "methods", "name", "output_schema", "path"];
+      // Built-ins that only read say so (MCP clients read it as readOnlyHint); echo declares none.
+      if (name !== "shutdown" && name !== "echo") {
+        keys.push("annotations");
+        expect(d.annotations).toEqual({ read_only: true, idempotent: true, open_world: false });
+      }
+      // Who may call it, when not any caller (the gateway keeps admin endpoints to its admin).
+      const access = { shutdown: "admin", status: "public", heartbeat: "public" }[name];
+      if (access) keys.push("access");
+      expect(d.access).toBe(access);
+      expect(Object.keys(d).sort()).toEqual(keys.sort());
       expect(d.name).toBe(name);
       expect(d.path).toBe(`/${name}`);
     }

@@ -87,7 +87,7 @@ export class Forwarder {
     if (!route && !nested) return false;
     const rest = url.slice(end);
     const restPath = query === -1 ? rest : url.slice(end, query < end ? end : query);
-    const refusal = this.refuse(req, res, rest, restPath);
+    const refusal = this.refuse(req, res, rest, restPath, route);
     if (refusal === true) return true;
     const action: AccessAction = refusal;
     const denied =
@@ -165,6 +165,7 @@ export class Forwarder {
     res: ServerResponse,
     rest: string,
     restPath: string,
+    route: AppInstances | undefined,
   ): AccessAction | true {
     const method = req.method ?? "GET";
     if (!ALLOWED_METHODS.has(method)) {
@@ -192,7 +193,9 @@ export class Forwarder {
       sendError(res, tooLarge(this.options.maxBodyBytes));
       return true;
     }
-    return this.options.adminEndpoints.has(firstSegment(rest)) ? "admin" : "call";
+    const first = firstSegment(rest);
+    const admin = this.options.adminEndpoints.has(first) || route?.adminEndpoints?.has(first);
+    return admin ? "admin" : "call";
   }
 
   /**

@@ -22,6 +22,8 @@ export class AppInstances {
   /** Forwarded requests in flight to the app (for `maxInFlightPerApp`). */
   inFlight = 0;
   kind: AppKind | undefined;
+  /** The app's own admin endpoints (lower case), as its descriptors say, besides the usual ones. */
+  adminEndpoints: ReadonlySet<string> | undefined;
   healthPath: string | undefined;
 
   constructor(

@@ -78,6 +78,11 @@ export class Fleet {
     }
     app.kind = record.kind ?? (Object.keys(record.endpoints).length > 0 ? "portico" : "http");
     app.healthPath = record.health_path;
+    const admin = Object.values(record.endpoints).filter((e) => e.access === "admin");
+    app.adminEndpoints =
+      admin.length > 0
+        ? new Set(admin.map((e) => e.path.replace(/^\/+/, "").toLowerCase()))
+        : undefined;
     const old = new Map(app.instances.map((instance) => [instance.url, instance]));
     const next: Instance[] = [];
     for (const info of instancesOf(record)) {
