@@ -23,6 +23,9 @@ export interface SecurityFlags {
   rateLimit?: number;
   requestTimeout?: number;
   headersTimeout?: number;
+  /** false with --no-mcp. */
+  mcp?: boolean;
+  mcpPath?: string;
 }
 
 /** What the gateway-only flags parse into. */
@@ -83,7 +86,9 @@ export function addSecurityOptions(command: Command): Command {
       "--headers-timeout <ms>",
       "milliseconds a client may take to send the headers (10000)",
       parseMs,
-    );
+    )
+    .option("--no-mcp", "do not serve the MCP endpoint (tools over Streamable HTTP)")
+    .option("--mcp-path <path>", "where the MCP endpoint is served (/mcp)");
 }
 
 /** Adds the gateway's upstream flags: the SSRF allow-list, body caps, timeouts, in-flight cap. */
@@ -140,6 +145,12 @@ export function policyOptionsFrom(flags: SecurityFlags): PolicyOptions {
       flags.rateLimit === undefined ? undefined : { max: flags.rateLimit, windowMs: 60_000 },
     requestTimeout: flags.requestTimeout,
     headersTimeout: flags.headersTimeout,
+    mcp:
+      flags.mcp === false
+        ? false
+        : flags.mcpPath === undefined
+          ? undefined
+          : { path: flags.mcpPath },
   });
 }
 

@@ -162,6 +162,15 @@ describe("server flags", () => {
     expect(JSON.parse(JSON.stringify(json))).toEqual(json);
   });
 
+  it("turn the MCP endpoint off (--no-mcp) or move it (--mcp-path), for workers too", async () => {
+    const off = await parsedOptions<ServeCommandOptions>("serve", [ECHO_MODULE, "--no-mcp"]);
+    expect(policyOptionsFrom(off)).toEqual({ mcp: false });
+    const moved = await parsedOptions<GatewayCommandOptions>("gateway", ["--mcp-path", "/agents"]);
+    expect(policyOptionsFrom(moved)).toEqual({ mcp: { path: "/agents" } });
+    const plain = await parsedOptions<ServeCommandOptions>("serve", [ECHO_MODULE]);
+    expect(policyOptionsFrom(plain)).toEqual({});
+  });
+
   it.each([
     ["--trust-proxy", "not-a-cidr"],
     ["--trust-proxy", "10.0.0.0/33"],
