@@ -573,7 +573,8 @@ export class Gateway extends Service {
     this.rediscovering.add(key);
     const registry = this.registryInstance;
     void (async () => {
-      const mcpPath = app.kind === "mcp" ? this.table.get(app.name)?.mcp : undefined;
+      // An MCP app (or one registered as such while it was down) is asked at its MCP path only.
+      const mcpPath = this.table.get(app.name)?.mcp;
       const found = await discover(this.upstreams, instance.url, {
         ...(mcpPath !== undefined ? { mcpPath } : {}),
         timeout: this.discoveryTimeout,
@@ -591,7 +592,9 @@ export class Gateway extends Service {
           if (sameEndpoints(endpoints, current.endpoints)) return undefined;
         }
         const updated = { ...stored, ...(id !== undefined ? { server_id: id } : {}) };
-        return { put: withInstance({ ...current, endpoints, kind }, updated) };
+        const mcp = found.mcpPath ?? current.mcp;
+        const next = { ...current, endpoints, kind, ...(mcp !== undefined ? { mcp } : {}) };
+        return { put: withInstance(next, updated) };
       });
       if (change) await this.feed.waitFor(change.revision, APPLY_MS);
     })()

@@ -30,6 +30,8 @@ export interface McpUpstreamOptions {
 /** One connection to an MCP server, opened on first use and again after it broke. */
 export class McpUpstream {
   private client: Promise<Client> | undefined;
+  /** The transport of the open connection: a 2025 session is ended (DELETE) when closing. */
+  private transport: StreamableHTTPClientTransport | undefined;
   private closed = false;
 
   constructor(private readonly options: McpUpstreamOptions) {}
@@ -71,7 +73,14 @@ export class McpUpstream {
     this.closed = true;
     const client = this.client;
     this.client = undefined;
-    await (await client?.catch(() => undefined))?.close().catch(() => undefined);
+    const transport = this.transport;
+    this.transport = undefined;
+    const open = await client?.catch(() => undefined);
+    // A 2025 server keeps a session until told: end it, or it may live as long as the server.
+    if (transport?.sessionId !== undefined) {
+      await transport.terminateSession().catch(() => undefined);
+    }
+    await open?.close().catch(() => undefined);
   }
 
   /** Runs `action` on the connection; a broken connection is opened again for the next call. */
@@ -109,6 +118,7 @@ export class McpUpstream {
           dispatcher,
         })) as unknown as typeof fetch,
     });
+    this.transport = transport;
     await client.connect(transport, { timeout: this.options.timeoutMs });
     client.onclose = () => {
       if (this.client) this.client = undefined;

@@ -5,8 +5,8 @@
  */
 import type { IncomingHttpHeaders } from "node:http";
 import { toPorticoError } from "../service/http-app.js";
-import type { HandlerContext, RegisteredEndpoint } from "../service/endpoint.js";
-import { describeEndpoint } from "../service/endpoint.js";
+import type { CallerAuth, HandlerContext, RegisteredEndpoint } from "../service/endpoint.js";
+import { callerAuth, describeEndpoint } from "../service/endpoint.js";
 import { createInvoke } from "../service/invoke.js";
 import type { Invoke, InvokeHost } from "../service/invoke.js";
 import { McpEndpoint } from "./mcp-endpoint.js";
@@ -105,6 +105,10 @@ class McpContext implements HandlerContext {
 
   get signal(): AbortSignal {
     return this.call.signal;
+  }
+
+  get auth(): CallerAuth {
+    return callerAuth(this.call.req.headers);
   }
 }
 

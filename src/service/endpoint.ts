@@ -19,8 +19,26 @@ export interface HandlerContext {
   readonly headers: IncomingHttpHeaders;
   /** The transport that brought the call. */
   readonly transport: "http" | "mcp";
+  /** What the caller presented to authenticate (its bearer token), whatever the transport. */
+  readonly auth: CallerAuth;
   /** The fastify request, for calls that came over HTTP (logger, socket, raw request). */
   readonly request?: FastifyRequest;
+}
+
+/** The caller's credentials as sent: verify them yourself (a JWT, say) when the service needs to. */
+export interface CallerAuth {
+  /** The token of `Authorization: Bearer <token>`, if the call carried one. */
+  readonly bearer: string | undefined;
+}
+
+/** The caller's credentials from its request headers. */
+export function callerAuth(headers: IncomingHttpHeaders): CallerAuth {
+  const value = headers.authorization;
+  const bearer =
+    value !== undefined && value.length > 7 && value.slice(0, 7).toLowerCase() === "bearer "
+      ? value.slice(7).trim()
+      : undefined;
+  return { bearer };
 }
 
 /** An endpoint implementation: parsed input in, output (or a Promise of it) out. */

@@ -30,7 +30,8 @@ import {
   RequestTooSlowError,
   UnsupportedMediaTypeError,
 } from "../errors.js";
-import type { HandlerContext, RegisteredEndpoint } from "./endpoint.js";
+import { callerAuth } from "./endpoint.js";
+import type { CallerAuth, HandlerContext, RegisteredEndpoint } from "./endpoint.js";
 import { createInvoke } from "./invoke.js";
 import type { InvokeResult } from "./invoke.js";
 
@@ -251,6 +252,10 @@ class HttpContext implements HandlerContext {
 
   get headers(): IncomingHttpHeaders {
     return this.request.headers;
+  }
+
+  get auth(): CallerAuth {
+    return callerAuth(this.request.headers);
   }
 
   get signal(): AbortSignal {

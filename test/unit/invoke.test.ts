@@ -25,6 +25,7 @@ const context: HandlerContext = {
   signal: new AbortController().signal,
   headers: { "x-trace": "t1" },
   transport: "mcp",
+  auth: { bearer: undefined },
 };
 const running = { isStopping: () => false };
 

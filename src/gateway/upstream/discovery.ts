@@ -16,6 +16,7 @@ import {
   PorticoError,
   UpstreamNotAllowedError,
   UpstreamTimeoutError,
+  UpstreamUnreachableError,
 } from "../../errors.js";
 import { gatewayTasks } from "../tasks.js";
 import type { AppKind } from "../tasks.js";
@@ -99,7 +100,12 @@ export async function discover(
   };
   try {
     if (options.mcp || options.mcpPath !== undefined) {
-      return (await askMcp(ctx, base, options.mcpPath)) ?? plainHttp(notMcp(base, ctx));
+      const found = await askMcp(ctx, base, options.mcpPath);
+      if (found) return found;
+      // Registered as an MCP server but not answering: kept as plain HTTP with its MCP path, so
+      // that it is discovered there once it is up (a passing health check asks again).
+      const mcpPath = options.mcpPath ?? defaultMcpPath(base);
+      return { ...plainHttp(notMcp(base, mcpPath, ctx)), mcpPath };
     }
     try {
       const portico = await askPortico(ctx, base);
@@ -207,7 +213,7 @@ async function askMcp(
   base: URL,
   known: string | undefined,
 ): Promise<Discovery | undefined> {
-  const mcpPath = known ?? (base.pathname === "/" || base.pathname === "" ? "/mcp" : "");
+  const mcpPath = known ?? defaultMcpPath(base);
   const target = mcpPath === "" ? base : under(base, mcpPath);
   try {
     if (known === undefined && !(await answersJsonRpc(ctx, target))) return undefined;
@@ -256,7 +262,8 @@ async function answersJsonRpc(ctx: Context, target: URL): Promise<boolean> {
       signal: ctx.signal,
     });
     const text = await readCapped(res.body, Number(res.headers["content-length"]), 64 * 1024);
-    // A session it opened for the probe is left to expire: the SDK client opens its own.
+    const session = res.headers["mcp-session-id"];
+    if (typeof session === "string") await endSession(ctx, pool, target, session);
     return text !== undefined && /"jsonrpc"\s*:\s*"2\.0"/.test(text);
   } catch (error) {
     rethrowRefusal(error);
@@ -266,13 +273,38 @@ async function answersJsonRpc(ctx: Context, target: URL): Promise<boolean> {
   }
 }
 
-function notMcp(base: URL, ctx: Context): PorticoError | undefined {
+/** Ends the 2025 session the probe opened (the SDK client opens its own); failures are no matter. */
+async function endSession(ctx: Context, pool: Pool, target: URL, session: string): Promise<void> {
+  try {
+    const res = await pool.request({
+      method: "DELETE",
+      path: `${target.pathname}${target.search}`,
+      headers: { via: ctx.options.via, "mcp-session-id": session },
+      signal: ctx.signal,
+    });
+    await res.body.dump();
+  } catch {
+    // the server keeps it until it expires it
+  }
+}
+
+/** Where an MCP server's endpoint is: the URL itself when it has a path, else `<url>/mcp`. */
+function defaultMcpPath(base: URL): string {
+  return base.pathname === "/" || base.pathname === "" ? "/mcp" : "";
+}
+
+/** Why an app registered as an MCP server has no tools. */
+function notMcp(base: URL, mcpPath: string, ctx: Context): PorticoError {
+  const url = mcpPath === "" ? base.href : under(base, mcpPath).href;
   return ctx.signal.aborted
     ? new UpstreamTimeoutError(
-        `The MCP server at ${base.href} did not list its tools within discoveryTimeout (${ctx.options.timeout} ms)`,
-        { data: { url: base.href } },
+        `The MCP server at ${url} did not list its tools within discoveryTimeout (${ctx.options.timeout} ms)`,
+        { data: { url } },
       )
-    : undefined;
+    : new UpstreamUnreachableError(
+        `No MCP server answered at ${url} (it is discovered once it is up)`,
+        { data: { url } },
+      );
 }
 
 /** A plain HTTP app: no endpoints, perhaps with the reason its description was refused. */

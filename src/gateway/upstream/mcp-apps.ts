@@ -161,6 +161,11 @@ export class McpApps {
       instance.passed();
       return result;
     } catch (error) {
+      // A JSON-RPC error is the server's answer (bad arguments, unknown tool): it is up.
+      if (isRpcError(error)) {
+        instance.passed();
+        throw refused(app.name, tool, error);
+      }
       if (!signal?.aborted) instance.failed(this.options.passive, (error as Error).message);
       throw error;
     } finally {
@@ -239,6 +244,22 @@ export class McpApps {
   }
 }
 
+/** An error the server answered with (JSON-RPC's numeric code), not a failed exchange. */
+function isRpcError(error: unknown): error is Error & { code: number; data?: unknown } {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === "number";
+}
+
+/** The server refused the call (invalid params, unknown tool): a tool error, not an outage. */
+function refused(app: string, tool: string, error: Error & { code: number }): ToolError {
+  return new ToolError(
+    `Tool ${tool} of app "${app}" refused the call: ${error.message.slice(0, 500)}`,
+    {
+      cause: error,
+      data: { name: app, tool, rpc_code: error.code },
+    },
+  );
+}
+
 /** What a successful tool call stands for as a plain JSON reply. */
 function valueOf(result: ToolResult): unknown {
   if (result.structuredContent !== undefined) return result.structuredContent;
@@ -311,6 +332,7 @@ function isConnectFailure(error: unknown): boolean {
 }
 
 function upstreamError(error: unknown, url: string, timeout: number): PorticoError {
+  if (error instanceof ToolError) return error;
   if (error instanceof Error && "code" in error && typeof error.code === "string") {
     const mapped = toPorticoError(error);
     if (mapped.code !== "INTERNAL_ERROR") return mapped;
