@@ -12,6 +12,7 @@ import { CPU_SOURCE, cpuMeter } from "./lib/cpu.js";
 import { feedEstimate, feedFigures } from "./lib/feed-figures.js";
 import { clientFigures, discoveryFigures, launchFigures } from "./lib/figures.js";
 import { instanceFigures, instancesEstimate } from "./lib/instances.js";
+import { mcpEstimate, mcpFigures, mcpSettings } from "./lib/mcp.js";
 import { chooseLoadTool, measure } from "./lib/load.js";
 import { USAGE } from "./lib/options.js";
 import { installCleanup, pinCpus, startServer } from "./lib/procs.js";
@@ -132,6 +133,7 @@ async function main(opts, shared) {
       opts.launchRuns * 0.6 +
       feedEstimate(opts) +
       instancesEstimate(opts),
+    mcpEstimate(opts),
   );
   installCleanup((estimate * 2 + 60) * 1000);
   const pinning = pinCpus(opts.pin, opts.pinExplicit);
@@ -163,7 +165,17 @@ async function main(opts, shared) {
   const feed = await feedFigures({ opts, load, shared, log });
   const { propagation, fanout, workers } = feed;
   const instances = await instanceFigures({ opts, load, shared, log });
-  const targets = report.targets({ scenarios, ratios, client, discovery, launch, feed, instances });
+  const mcp = await mcpFigures({ opts, load, shared, log });
+  const targets = report.targets({
+    scenarios,
+    ratios,
+    client,
+    discovery,
+    launch,
+    feed,
+    instances,
+    mcp,
+  });
   report.printReport({
     scenarios,
     ratios,
@@ -173,6 +185,7 @@ async function main(opts, shared) {
     launch,
     feed,
     instances,
+    mcp,
     targets,
     connections: opts.connections,
     log,
@@ -200,6 +213,7 @@ async function main(opts, shared) {
       fanout: opts.fanout,
       workers: opts.workers,
       instances: opts.instances,
+      mcp: mcpSettings(opts),
     },
     load_generator: load.version ? `${load.tool} ${load.version}` : load.tool,
     latency_source: load.latency_source,
@@ -218,6 +232,7 @@ async function main(opts, shared) {
     fanout,
     workers,
     instances,
+    mcp,
     targets,
   };
   mkdirSync(dirname(opts.out), { recursive: true });

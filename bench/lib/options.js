@@ -27,6 +27,8 @@ export const USAGE = `usage: node bench/run.js [options]   (npm run bench -- [op
   --skip-instances     no instance figures (3 instances vs 1, health checks of N apps on vs
                        off, an instance killed under load); node bench/instances.js runs
                        only these
+  --skip-mcp           no MCP figures (tools/call vs HTTP, tools/list with 1/100/1,000 apps);
+                       node bench/mcp.js runs only these
   --health-apps N      apps of the health-check figure (default 1000)
   --trials N           propagation trials per registry (default 300, quick 100; at least 100)
   --subscribers N      fan-out subscribers (default 1000)
@@ -37,7 +39,7 @@ export function parseOptions(argv = process.argv.slice(2)) {
   strings.push("pin", "out", "apps", "trials", "subscribers", "health-apps");
   const options = Object.fromEntries(strings.map((n) => [n, { type: "string" }]));
   const switches = ["quick", "help", "skip-discovery", "skip-launch", "skip-registries"];
-  switches.push("skip-propagation", "skip-fanout", "skip-workers", "skip-instances");
+  switches.push("skip-propagation", "skip-fanout", "skip-workers", "skip-instances", "skip-mcp");
   for (const flag of switches) {
     options[flag] = { type: "boolean" };
   }
@@ -108,6 +110,7 @@ export function parseOptions(argv = process.argv.slice(2)) {
     // and the noise here comes in bursts of other tenants' work: by default more, shorter
     // rounds (5 x 6 s; quick 3 x 2 s), so one disturbed pair moves the medians less. Each
     // gateway start is warmed up again (a fresh process): 2 s is enough for its JIT here.
+    mcp: a["skip-mcp"] ? null : {},
     instances: a["skip-instances"]
       ? null
       : {

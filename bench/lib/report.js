@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import { instanceTargets, printInstances } from "./instances-report.js";
+import { mcpTargets, printMcp } from "./mcp-report.js";
 import { fmt, median, ratio, round, table } from "./stats.js";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -139,7 +140,7 @@ export function cpuFigures(scenarios, source) {
 
 /** The targets, each with its value from this run (null when not measured). */
 export function targets(o) {
-  const { scenarios, ratios: rat, client, discovery, launch, feed = {}, instances } = o;
+  const { scenarios, ratios: rat, client, discovery, launch, feed = {}, instances, mcp } = o;
   const c32 = scenarios.c32 ?? {};
   const c1 = scenarios.c1 ?? {};
   const gw = (other) => round(ratio(c32.portico?.rps, c32[other]?.rps), 3);
@@ -220,6 +221,7 @@ export function targets(o) {
       w?.rps_2_vs_1 ?? null,
     ],
     ...instanceTargets(instances),
+    ...mcpTargets(mcp),
   ];
   return judge(list);
 }
@@ -403,6 +405,7 @@ export function printReport(o) {
   printStore(scenarios, log);
   printFeed(o.feed ?? {}, log);
   printInstances(o.instances, log);
+  printMcp(o.mcp, log);
   printTargets(tg, log);
 }
 

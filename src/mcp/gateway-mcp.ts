@@ -147,7 +147,7 @@ export class GatewayCatalogue implements ToolCatalogue {
       const reply = await this.host.callApp(route, {
         ...request,
         req: call.req,
-        signal: call.signal,
+        caller: call.caller,
       });
       if (reply.status >= 200 && reply.status < 300) {
         return resultOfText(tool.binding.output, reply.status === 204 ? "" : reply.text);
@@ -163,7 +163,7 @@ export class GatewayCatalogue implements ToolCatalogue {
   }
 
   /** The HTTP request of a call: Portico endpoints take the input as the body. */
-  private request(tool: GatewayTool, input: unknown): Omit<AppCall, "req" | "signal"> {
+  private request(tool: GatewayTool, input: unknown): Omit<AppCall, "req" | "caller"> {
     const { endpoint } = tool;
     if (endpoint.http) {
       const label = `${tool.app}.${endpoint.name}`;

@@ -17,6 +17,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   ProtocolError,
   ProtocolErrorCode,
+  SUPPORTED_PROTOCOL_VERSIONS,
   Server,
   createMcpHandler,
   isLegacyRequest,
@@ -28,6 +29,8 @@ import {
   toWebRequest,
 } from "@modelcontextprotocol/node";
 import type { ToolDefinition, ToolResult } from "./tool-shape.js";
+import { responseCaller, signalCaller } from "../net/caller.js";
+import type { CallerGone } from "../net/caller.js";
 
 /** One page of `tools/list`. */
 export interface ToolPage {
@@ -52,7 +55,10 @@ export interface ToolCatalogue {
 /** The HTTP request a tool call came in, for headers and cancellation. */
 export interface ToolCall {
   readonly req: IncomingMessage;
+  /** Aborted when the caller leaves (made on first use: most calls never read it). */
   readonly signal: AbortSignal;
+  /** The same, without the cost of a signal: what calls through the gateway listen to. */
+  readonly caller: CallerGone;
 }
 
 /** Thrown by `page` for a cursor this catalogue did not hand out (or one of an older list). */
@@ -103,6 +109,8 @@ export class McpEndpoint {
   private readonly sweepTimer: NodeJS.Timeout;
   private debounce: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The `_meta` of every 2026 result: who answered (the SDK stamps the same). */
+  private readonly serverMeta: Record<string, unknown>;
 
   constructor(private readonly options: McpEndpointOptions) {
     const onerror = (error: Error): void => options.onError?.(error);
@@ -116,6 +124,9 @@ export class McpEndpoint {
       onerror,
       maxRequestBodySize: options.maxRequestBodySize,
     });
+    this.serverMeta = {
+      "io.modelcontextprotocol/serverInfo": { name: options.name, version: options.version },
+    };
     const idle = options.sessionIdleMs ?? 30 * 60_000;
     this.sweepTimer = setInterval(() => this.sweep(idle), Math.min(idle, 60_000));
     this.sweepTimer.unref();
@@ -128,6 +139,15 @@ export class McpEndpoint {
 
   /** Serves one request of the endpoint's path (`body`: the parsed JSON of a POST). */
   async handle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    const call = plainToolCall(req, body);
+    if (call) {
+      if (call.era === "modern") return this.callFast(req, res, call, this.serverMeta);
+      const session = this.sessions.get(call.session);
+      if (session) {
+        session.lastSeen = Date.now();
+        return this.callFast(req, res, call, undefined);
+      }
+    }
     (req as WithAuth).auth = { token: "", clientId: "portico", scopes: [], extra: { req } };
     const web = await toWebRequest(req, body, {
       maxRequestBodySize: this.options.maxRequestBodySize,
@@ -139,6 +159,42 @@ export class McpEndpoint {
       return rpcError(res, 400, "Bad Request: no Mcp-Session-Id (send initialize first)");
     }
     return this.open(req, res, body);
+  }
+
+  /**
+   * A well-formed `tools/call`, answered without the SDK's per-request machinery (a server and a
+   * web Request per call cost ten times the call itself): the same catalogue call, and the reply
+   * the SDK would give, byte for byte in shape (2026: `resultType` and our `serverInfo` in
+   * `_meta`; 2025: the bare result). Anything unusual takes the SDK path, which validates it.
+   */
+  private async callFast(
+    req: IncomingMessage,
+    res: ServerResponse,
+    call: PlainToolCall,
+    meta: Record<string, unknown> | undefined,
+  ): Promise<void> {
+    const caller = responseCaller(res);
+    let controller: AbortController | undefined;
+    const result = await this.options.catalogue.call(call.name, call.args, {
+      req,
+      caller,
+      get signal() {
+        if (!controller) {
+          const made = new AbortController();
+          if (caller.gone) made.abort();
+          else caller.onGone(() => made.abort());
+          controller = made;
+        }
+        return controller.signal;
+      },
+    });
+    // The result is this call's own object: completed in place rather than copied.
+    if (meta) {
+      result.resultType = "complete";
+      result._meta = meta;
+    }
+    const text = JSON.stringify({ result, jsonrpc: "2.0", id: call.id });
+    res.writeHead(200, { "content-type": "application/json" }).end(text);
   }
 
   /**
@@ -272,10 +328,64 @@ export class McpEndpoint {
     server.setRequestHandler("tools/call", async (request, ctx) => {
       const req = ctx.http?.authInfo?.extra?.req as IncomingMessage;
       const { name, arguments: args } = request.params;
-      return catalogue.call(name, args, { req, signal: ctx.mcpReq.signal });
+      const signal = ctx.mcpReq.signal;
+      return catalogue.call(name, args, { req, signal, caller: signalCaller(signal) });
     });
     return server;
   }
+}
+
+/** A `tools/call` the fast path answers: its era (and session), id, tool and arguments. */
+type PlainToolCall = {
+  id: string | number;
+  name: string;
+  args: Record<string, unknown> | undefined;
+} & ({ era: "modern" } | { era: "legacy"; session: string });
+
+const MODERN = "2026-07-28";
+const PROTOCOL_VERSION_KEY = "io.modelcontextprotocol/protocolVersion";
+const LEGACY_VERSIONS: ReadonlySet<string> = new Set(SUPPORTED_PROTOCOL_VERSIONS);
+
+/**
+ * The call when `body` is one plain, well-formed `tools/call`: a 2026-07-28 request (the envelope
+ * claim in `_meta`, headers that agree with the body) or a request of a 2025 session. Undefined
+ * for anything else, which the SDK then serves (and validates, and rejects where it must).
+ */
+function plainToolCall(req: IncomingMessage, body: unknown): PlainToolCall | undefined {
+  if (req.method !== "POST" || typeof body !== "object" || body === null) return undefined;
+  const message = body as {
+    jsonrpc?: unknown;
+    method?: unknown;
+    id?: unknown;
+    params?: { name?: unknown; arguments?: unknown; _meta?: Record<string, unknown> };
+  };
+  if (message.jsonrpc !== "2.0" || message.method !== "tools/call") return undefined;
+  const { id, params } = message;
+  if ((typeof id !== "string" && typeof id !== "number") || typeof params !== "object") {
+    return undefined;
+  }
+  const name = params.name;
+  const args = params.arguments;
+  if (typeof name !== "string" || (args !== undefined && !isRecord(args))) return undefined;
+  const accept = req.headers.accept ?? "";
+  if (!accept.includes("application/json") && !accept.includes("*/*")) return undefined;
+  const headers = req.headers;
+  const version = headers["mcp-protocol-version"];
+  const claim = params._meta?.[PROTOCOL_VERSION_KEY];
+  if (claim !== undefined) {
+    if (claim !== MODERN || version !== MODERN) return undefined;
+    if (headers["mcp-method"] !== "tools/call" || headers["mcp-name"] !== name) return undefined;
+    if (headers["mcp-session-id"] !== undefined) return undefined;
+    return { era: "modern", id, name, args: args };
+  }
+  const session = headers["mcp-session-id"];
+  if (typeof session !== "string") return undefined;
+  if (version !== undefined && !LEGACY_VERSIONS.has(version as string)) return undefined;
+  return { era: "legacy", session, id, name, args: args };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** A JSON-RPC error reply outside any exchange (no id), with an HTTP status. */

@@ -17,7 +17,7 @@ import { FORWARDED_METHODS, HTTP_METHODS } from "../contract/endpoint.js";
 import { clipText } from "../net/url.js";
 import type { AccessAction } from "../security/options.js";
 import type { AccessPolicy } from "../security/policy.js";
-import { drainBody, errorHeaders } from "./http/send-error.js";
+import { drainBody, errorHeaders, sendError } from "./http/send-error.js";
 import {
   BadRequestError,
   ERROR_CODES,
@@ -84,6 +84,7 @@ const ANSWERED_METHODS = new Set<string>(FORWARDED_METHODS);
 
 /** Builds the fastify app of a service. */
 export function buildHttpApp(host: AppHost): FastifyInstance {
+  const mcpPost = host.mcp && rawMcpPost(host, host.mcp);
   const app = Fastify({
     logger: host.logger,
     bodyLimit: host.bodyLimit,
@@ -102,7 +103,11 @@ export function buildHttpApp(host: AppHost): FastifyInstance {
           connectionsCheckingInterval: Math.min(1_000, host.headersTimeout),
         },
         (req, res) => {
-          if (!host.handleRaw(req, res)) handler(req, res);
+          if (host.handleRaw(req, res)) return;
+          if (mcpPost && req.method === "POST" && pathOf(req.url) === mcpPost.path) {
+            return mcpPost.handle(req, res);
+          }
+          handler(req, res);
         },
       ),
   });
@@ -227,6 +232,91 @@ function addMcpRoute(app: FastifyInstance, route: McpRoute): void {
     done();
   });
   app.addHook("preClose", async () => route.close());
+}
+
+/**
+ * POSTs to the MCP path, served before fastify routing like forwarded traffic (its hooks, parser
+ * and reply cost as much as a tool call itself): the same access policy, JSON only, the same
+ * body limit, JSON-RPC's parse error for a body that is not JSON, then the MCP endpoint. GET and
+ * DELETE (2025 streams and session ends) and `inject()` take the fastify route.
+ */
+function rawMcpPost(
+  host: AppHost,
+  route: McpRoute,
+): { path: string; handle(req: IncomingMessage, res: ServerResponse): void } {
+  const fail = (res: ServerResponse, error: unknown): void => sendError(res, toPorticoError(error));
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
+    const type = req.headers["content-type"] ?? "";
+    if (!/^application\/json\s*(;|$)/i.test(type)) {
+      return sendError(
+        res,
+        new UnsupportedMediaTypeError(`Unsupported Media Type: ${clipText(type, 80)}`),
+      );
+    }
+    readBody(req, host.bodyLimit)
+      .then(async (text) => {
+        let body: unknown;
+        try {
+          body = text === "" ? undefined : JSON.parse(text);
+        } catch {
+          const reply = JSON.stringify(rpcError(-32700, "Parse error: the body is not JSON"));
+          res.writeHead(400, { "content-type": "application/json" }).end(reply);
+          return;
+        }
+        const endpoint = await route.endpoint();
+        await endpoint.handle(req, res, body);
+      })
+      .catch((error: unknown) => {
+        if (!res.headersSent) fail(res, error);
+        else res.destroy();
+      });
+  };
+  return {
+    path: route.path,
+    handle: (req, res) => {
+      const refused = host.policy.check(req, "call");
+      if (refused) return sendError(res, refused);
+      const pending = host.policy.authorize(req, "call");
+      if (pending === undefined) return serve(req, res);
+      pending.then(
+        (error) => (error ? sendError(res, error) : serve(req, res)),
+        (error: unknown) => fail(res, error),
+      );
+    },
+  };
+}
+
+/** The request body as text, up to `limit` bytes (413 past it). */
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"] ?? NaN);
+    const tooLarge = (): PayloadTooLargeError =>
+      new PayloadTooLargeError(`Request body is larger than ${limit} bytes`);
+    if (declared > limit) return reject(tooLarge());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off("data", onData);
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.once("end", () =>
+      resolve(chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString()),
+    );
+    req.once("error", reject);
+  });
+}
+
+/** The path of a request target, without its query string. */
+function pathOf(url: string | undefined): string {
+  const target = url ?? "/";
+  const query = target.indexOf("?");
+  return query === -1 ? target : target.slice(0, query);
 }
 
 /** Marks a POST body that is not JSON (the MCP route answers it with a parse error). */

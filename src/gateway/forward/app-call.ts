@@ -4,6 +4,7 @@
  * and one retry on a connect failure as forwarded traffic, on the same pools.
  */
 import type { IncomingMessage } from "node:http";
+import type { CallerGone } from "../../net/caller.js";
 import type { Dispatcher } from "undici";
 import { NoHealthyInstanceError, UpstreamBusyError } from "../../errors.js";
 import type { AccessPolicy } from "../../security/policy.js";
@@ -21,7 +22,8 @@ export interface AppCall {
   body: string | undefined;
   /** The caller's request: its headers go on as forwarded headers do, and its token is checked. */
   req: IncomingMessage;
-  signal: AbortSignal;
+  /** Tells when the caller left (the call is then cancelled). */
+  caller: CallerGone;
 }
 
 /** The app's reply: status and body text. */
@@ -38,15 +40,18 @@ export interface AppCallHost {
   maxInFlightPerApp: number;
 }
 
-/** Headers of the MCP exchange itself: they mean nothing to the app. */
-const MCP_ONLY = [
+/** Headers of the MCP exchange itself (they mean nothing to the app) and of its body's framing. */
+const NOT_FORWARDED: ReadonlySet<string> = new Set([
   "accept",
   "mcp-session-id",
   "mcp-protocol-version",
   "mcp-method",
   "mcp-name",
   "last-event-id",
-];
+  "content-length",
+  "transfer-encoding",
+  "content-type",
+]);
 
 /**
  * Calls `app`; resolves with its reply (any status), rejects with a catalogue error when the call
@@ -57,7 +62,8 @@ export async function callApp(
   app: AppInstances,
   call: AppCall,
 ): Promise<AppReply> {
-  const denied = await host.policy.authorize(call.req, "call", app.name);
+  const pending = host.policy.authorize(call.req, "call", app.name);
+  const denied = pending && (await pending);
   if (denied) throw denied;
   const first = app.pick();
   if (!first) {
@@ -72,12 +78,10 @@ export async function callApp(
       data: { name: app.name, maxInFlight: cap },
     });
   }
-  const headers = requestHeaders(call.req, host.policy);
-  for (const name of MCP_ONLY) delete headers[name];
-  delete headers["content-length"];
-  delete headers["transfer-encoding"];
-  if (call.body === undefined) delete headers["content-type"];
-  else headers["content-type"] = "application/json";
+  // Built without the MCP exchange's own headers and the body's framing (never deleted after:
+  // an object that loses keys turns slow for every later read of it).
+  const headers = requestHeaders(call.req, host.policy, NOT_FORWARDED);
+  if (call.body !== undefined) headers["content-type"] = "application/json";
   if (cap > 0) app.inFlight++;
   try {
     return await send(host, first, call, headers).catch((error: unknown) => {
@@ -101,24 +105,64 @@ async function send(
 ): Promise<AppReply> {
   instance.inFlight++;
   try {
-    const reply = await instance.pool.request({
-      method: call.method,
-      path: instance.basePath + call.path,
-      headers,
-      body: call.body ?? null,
-      signal: call.signal,
-    });
-    const status = reply.statusCode;
+    const reply = await dispatchText(
+      instance.pool,
+      {
+        method: call.method,
+        path: instance.basePath + call.path,
+        headers,
+        body: call.body ?? null,
+      },
+      call.caller,
+    );
+    const status = reply.status;
     // As for forwarded calls: 502-504 are the app's gateway failures, a 500 is its answer.
     if (status >= 502 && status <= 504) instance.failed(host.passive, `answered ${status}`);
     else instance.passed();
-    return { status, text: await reply.body.text() };
+    return reply;
   } catch (error) {
-    if ((error as { name?: string }).name !== "AbortError") {
-      instance.failed(host.passive, (error as Error).message);
-    }
+    // The caller left (whatever reason its signal carries): no fault of the instance.
+    if (!call.caller.gone) instance.failed(host.passive, (error as Error).message);
     throw error;
   } finally {
     instance.inFlight--;
   }
+}
+
+/**
+ * One request on `pool`, its reply collected as text: `dispatch` with a small handler rather than
+ * `request()`, whose stream of the body costs more than the rest of a small call.
+ */
+function dispatchText(
+  pool: Dispatcher,
+  options: Dispatcher.DispatchOptions,
+  caller: CallerGone,
+): Promise<AppReply> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    const chunks: Buffer[] = [];
+    let stop: (() => void) | undefined;
+    pool.dispatch(options, {
+      onRequestStart(controller) {
+        const abort = (): void => controller.abort(new Error("the caller went away"));
+        if (caller.gone) return abort();
+        stop = caller.onGone(abort);
+      },
+      onResponseStart(_controller, statusCode) {
+        status = statusCode;
+      },
+      onResponseData(_controller, chunk) {
+        if (status >= 200) chunks.push(chunk);
+      },
+      onResponseEnd() {
+        stop?.();
+        const text = chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString();
+        resolve({ status, text });
+      },
+      onResponseError(_controller, error) {
+        stop?.();
+        reject(error);
+      },
+    });
+  });
 }

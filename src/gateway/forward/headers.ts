@@ -45,6 +45,8 @@ export interface HeaderPolicy {
 export function requestHeaders(
   req: IncomingMessage,
   policy: HeaderPolicy,
+  /** Headers left out besides the hop-by-hop ones (lower case). */
+  skip?: ReadonlySet<string>,
 ): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const headers = req.headers;
@@ -55,6 +57,7 @@ export function requestHeaders(
   for (const key in headers) {
     const value = headers[key];
     if (value === undefined || HOP_BY_HOP.has(key) || listed?.has(key)) continue;
+    if (skip?.has(key)) continue;
     if (!trusted && CLIENT_FORWARDING.has(key)) continue;
     if (ownCredential && key === "authorization") continue; // the gateway's token stays here
     out[key] = value;
