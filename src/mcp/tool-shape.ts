@@ -66,8 +66,7 @@ export function toolOf(endpoint: EndpointDescriptor, name = endpoint.name): Tool
 
 function inputOf(schema: JsonSchema | null): [ToolDefinition["inputSchema"], InputShape] {
   if (schema === null) return [{ type: "object", properties: {} }, "none"];
-  if (isObjectSchema(schema))
-    return [stripDialect(schema) as ToolDefinition["inputSchema"], "fields"];
+  if (isObjectSchema(schema)) return [schema as ToolDefinition["inputSchema"], "fields"];
   return [wrap("input", schema) as ToolDefinition["inputSchema"], "wrapped"];
 }
 
@@ -75,21 +74,22 @@ function outputOf(
   schema: JsonSchema | null,
 ): [ToolDefinition["outputSchema"] | undefined, OutputShape] {
   if (schema === null) return [undefined, "none"];
-  if (isObjectSchema(schema))
-    return [stripDialect(schema) as ToolDefinition["outputSchema"], "object"];
+  if (isObjectSchema(schema)) return [schema as ToolDefinition["outputSchema"], "object"];
   return [wrap("result", schema) as ToolDefinition["outputSchema"], "wrapped"];
 }
 
 /**
- * `{ type: "object", properties: { <key>: schema }, required: [<key>] }`. Definitions stay at the
- * root, where the schema's own `$ref`s (`#/$defs/Node`, recursive types) point.
+ * `{ type: "object", properties: { <key>: schema }, required: [<key>] }`. Its dialect (`$schema`,
+ * 2020-12 as MCP assumes) and definitions stay at the root, where the schema's own `$ref`s
+ * (`#/$defs/Node`, recursive types) point.
  */
 function wrap(key: string, schema: JsonSchema): JsonSchema {
-  const { $defs, definitions, ...inner } = stripDialect(schema);
+  const { $schema, $defs, definitions, ...inner } = schema;
   return {
     type: "object",
     properties: { [key]: inner },
     required: [key],
+    ...($schema === undefined ? {} : { $schema }),
     ...($defs === undefined ? {} : { $defs }),
     ...(definitions === undefined ? {} : { definitions }),
   };
@@ -98,16 +98,6 @@ function wrap(key: string, schema: JsonSchema): JsonSchema {
 /** A schema whose values are always JSON objects (`type: "object"` at its root). */
 function isObjectSchema(schema: JsonSchema): boolean {
   return schema.type === "object";
-}
-
-/**
- * zod writes `$schema: draft 2020-12`; MCP assumes 2020-12 when it is absent, and some clients
- * (the 1.x SDK's default validator among them) refuse a `$schema` they do not know. Leave it out.
- */
-function stripDialect(schema: JsonSchema): JsonSchema {
-  if (!("$schema" in schema)) return schema;
-  const { $schema: _dialect, ...rest } = schema;
-  return rest;
 }
 
 function annotationsOf(endpoint: EndpointDescriptor): ToolAnnotations | undefined {

@@ -143,13 +143,13 @@ describe.each(GENERATIONS)("a service's tools, %s client", (generation) => {
     await using client = await connectMcp(generation, served.url);
     const tools = new Map((await client.listTools()).map((t) => [t.name, t]));
     const echo = tools.get("echo")!;
-    // The fields themselves, no wrapper, no $schema.
+    // The fields themselves, no wrapper, in JSON Schema 2020-12 (MCP's dialect) as zod writes it.
     expect(echo.inputSchema).toMatchObject({
       type: "object",
       properties: { message: { type: "string" }, times: { type: "integer" } },
       required: ["message"],
     });
-    expect(echo.inputSchema).not.toHaveProperty("$schema");
+    expect(echo.inputSchema.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
     expect(echo.inputSchema.properties).not.toHaveProperty("input");
     expect(echo.outputSchema).toMatchObject({
       type: "object",
@@ -168,12 +168,15 @@ describe.each(GENERATIONS)("a service's tools, %s client", (generation) => {
     });
     // A number is not an object: wrapped as { input } and { result }.
     const square = tools.get("square")!;
+    const dialect = { $schema: "https://json-schema.org/draft/2020-12/schema" };
     expect(square.inputSchema).toEqual({
+      ...dialect,
       type: "object",
       properties: { input: { type: "number" } },
       required: ["input"],
     });
     expect(square.outputSchema).toEqual({
+      ...dialect,
       type: "object",
       properties: { result: { type: "number" } },
       required: ["result"],

@@ -1,6 +1,6 @@
 /**
  * Endpoint descriptors as MCP tools (src/mcp/tool-shape.ts): the input JSON Schema itself for an
- * object input (no wrapper, no `$schema`), `{ input }` for any other, `{}` for none; the output
+ * object input (no wrapper, its `$schema` kept), `{ input }` for any other, `{}` for none; the output
  * schema alike with `{ result }`; annotations from the task's snake_case hints; arguments back to
  * the endpoint's input; results with `structuredContent` matching the output schema; errors
  * with our error body as text and never `structuredContent`.
@@ -46,7 +46,7 @@ function ofTask(t: ReturnType<typeof task>): EndpointDescriptor {
 }
 
 describe("tool definitions", () => {
-  it("an object input is the tool's inputSchema itself, without $schema", () => {
+  it("an object input is the tool's inputSchema itself, its 2020-12 $schema kept", () => {
     const schema = {
       $schema: DIALECT,
       type: "object",
@@ -59,12 +59,7 @@ describe("tool definitions", () => {
     expect(binding.tool).toEqual({
       name: "thing",
       description: "Does a thing",
-      inputSchema: {
-        type: "object",
-        properties: { message: { type: "string" } },
-        required: ["message"],
-        additionalProperties: false,
-      },
+      inputSchema: schema,
     });
     // The descriptor is not changed on the way.
     expect(schema.$schema).toBe(DIALECT);
@@ -79,10 +74,12 @@ describe("tool definitions", () => {
     ]) {
       const binding = toolOf(descriptor({ input_schema: { $schema: DIALECT, ...schema } }));
       expect(binding.input).toBe("wrapped");
+      // The dialect stays at the root of the wrapper.
       expect(binding.tool.inputSchema).toEqual({
         type: "object",
         properties: { input: schema },
         required: ["input"],
+        $schema: DIALECT,
       });
     }
   });
@@ -105,6 +102,7 @@ describe("tool definitions", () => {
     );
     expect(object.output).toBe("object");
     expect(object.tool.outputSchema).toEqual({
+      $schema: DIALECT,
       type: "object",
       properties: { n: { type: "number" } },
     });
