@@ -70,11 +70,8 @@ const WARNINGS = {
 /** The suite's "pending" scenarios in 0.1.16 (not in its default "active" suite). */
 const PENDING = new Set(["json-schema-2020-12", "server-sse-polling"]);
 
-/** A failure we expect for a reason of our own design (check id -> why). */
-const BY_DESIGN = {
-  "json-schema-2020-12-$schema":
-    "by design: tool-shape.ts drops `$schema` (its $defs and additionalProperties checks pass)",
-};
+/** A failure we expect for a reason of our own design (check id -> why); none at present. */
+const BY_DESIGN = {};
 
 function options() {
   const { values } = parseArgs({
