@@ -29,7 +29,7 @@ import {
   toWebRequest,
 } from "@modelcontextprotocol/node";
 import type { ToolDefinition, ToolResult } from "./tool-shape.js";
-import { responseCaller, signalCaller } from "../net/caller.js";
+import { ExchangeCaller, signalCaller } from "../net/caller.js";
 import type { CallerGone } from "../net/caller.js";
 
 /** One page of `tools/list`. */
@@ -96,6 +96,8 @@ interface Session {
   lastSeen: number;
   /** Open GET streams: a session that can still be pushed to is never idle. */
   streams: number;
+  /** Its calls the fast path serves, by JSON-RPC id: `notifications/cancelled` reaches them here. */
+  readonly inFlight: Map<string | number, ExchangeCaller>;
 }
 
 /** The AuthInfo slot carries the HTTP request through the SDK to our tool handlers. */
@@ -145,8 +147,10 @@ export class McpEndpoint {
       const session = this.sessions.get(call.session);
       if (session) {
         session.lastSeen = Date.now();
-        return this.callFast(req, res, call, undefined);
+        return this.callFast(req, res, call, undefined, session);
       }
+    } else if (this.cancelsFastCall(req, res, body)) {
+      return;
     }
     (req as WithAuth).auth = { token: "", clientId: "portico", scopes: [], extra: { req } };
     const web = await toWebRequest(req, body, {
@@ -172,22 +176,31 @@ export class McpEndpoint {
     res: ServerResponse,
     call: PlainToolCall,
     meta: Record<string, unknown> | undefined,
+    session?: Session,
   ): Promise<void> {
-    const caller = responseCaller(res);
+    const caller = new ExchangeCaller(res);
+    session?.inFlight.set(call.id, caller);
     let controller: AbortController | undefined;
-    const result = await this.options.catalogue.call(call.name, call.args, {
-      req,
-      caller,
-      get signal() {
-        if (!controller) {
-          const made = new AbortController();
-          if (caller.gone) made.abort();
-          else caller.onGone(() => made.abort());
-          controller = made;
-        }
-        return controller.signal;
-      },
-    });
+    let result: ToolResult;
+    try {
+      result = await this.options.catalogue.call(call.name, call.args, {
+        req,
+        caller,
+        get signal() {
+          if (!controller) {
+            const made = new AbortController();
+            if (caller.gone) made.abort();
+            else caller.onGone(() => made.abort());
+            controller = made;
+          }
+          return controller.signal;
+        },
+      });
+    } finally {
+      if (session?.inFlight.get(call.id) === caller) session.inFlight.delete(call.id);
+    }
+    // Cancelled by its client: no result (the spec's rule), just the end of this exchange.
+    if (caller.cancelled) return void res.writeHead(202).end();
     // The result is this call's own object: completed in place rather than copied.
     if (meta) {
       result.resultType = "complete";
@@ -195,6 +208,27 @@ export class McpEndpoint {
     }
     const text = JSON.stringify({ result, jsonrpc: "2.0", id: call.id });
     res.writeHead(200, { "content-type": "application/json" }).end(text);
+  }
+
+  /**
+   * A 2025 `notifications/cancelled` for a call the fast path is serving: cancels it and answers
+   * 202 (true). Any other message is left to the SDK (false).
+   */
+  private cancelsFastCall(req: IncomingMessage, res: ServerResponse, body: unknown): boolean {
+    if (req.method !== "POST" || !isRecord(body) || body.method !== "notifications/cancelled") {
+      return false;
+    }
+    const id = req.headers["mcp-session-id"];
+    const session = typeof id === "string" ? this.sessions.get(id) : undefined;
+    const params = body.params;
+    const requestId = isRecord(params) ? params.requestId : undefined;
+    if (!session || (typeof requestId !== "string" && typeof requestId !== "number")) return false;
+    const caller = session.inFlight.get(requestId);
+    if (!caller) return false;
+    session.lastSeen = Date.now();
+    caller.cancel();
+    res.writeHead(202).end();
+    return true;
   }
 
   /**
@@ -255,7 +289,13 @@ export class McpEndpoint {
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (sessionId) => {
-        this.sessions.set(sessionId, { server, transport, lastSeen: Date.now(), streams: 0 });
+        this.sessions.set(sessionId, {
+          server,
+          transport,
+          lastSeen: Date.now(),
+          streams: 0,
+          inFlight: new Map(),
+        });
       },
       onsessionclosed: (sessionId) => {
         this.sessions.delete(sessionId);
@@ -352,36 +392,46 @@ const LEGACY_VERSIONS: ReadonlySet<string> = new Set(SUPPORTED_PROTOCOL_VERSIONS
  * for anything else, which the SDK then serves (and validates, and rejects where it must).
  */
 function plainToolCall(req: IncomingMessage, body: unknown): PlainToolCall | undefined {
-  if (req.method !== "POST" || typeof body !== "object" || body === null) return undefined;
-  const message = body as {
-    jsonrpc?: unknown;
-    method?: unknown;
-    id?: unknown;
-    params?: { name?: unknown; arguments?: unknown; _meta?: Record<string, unknown> };
-  };
-  if (message.jsonrpc !== "2.0" || message.method !== "tools/call") return undefined;
-  const { id, params } = message;
-  if ((typeof id !== "string" && typeof id !== "number") || typeof params !== "object") {
-    return undefined;
-  }
-  const name = params.name;
-  const args = params.arguments;
+  if (req.method !== "POST" || !isRecord(body)) return undefined;
+  const { jsonrpc, method, id, params } = body;
+  if (jsonrpc !== "2.0" || method !== "tools/call" || !isRecord(params)) return undefined;
+  // Exactly a request's members, and an id the SDK takes (a string or a safe integer).
+  for (const key in body) if (!MESSAGE_KEYS.has(key)) return undefined;
+  if (typeof id !== "string" && !Number.isSafeInteger(id)) return undefined;
+  const { name, arguments: args, _meta: meta } = params;
   if (typeof name !== "string" || (args !== undefined && !isRecord(args))) return undefined;
-  const accept = req.headers.accept ?? "";
-  if (!accept.includes("application/json") && !accept.includes("*/*")) return undefined;
+  if (meta !== undefined && !isRecord(meta)) return undefined;
   const headers = req.headers;
+  const accept = headers.accept ?? "";
   const version = headers["mcp-protocol-version"];
-  const claim = params._meta?.[PROTOCOL_VERSION_KEY];
+  const claim = meta?.[PROTOCOL_VERSION_KEY];
   if (claim !== undefined) {
     if (claim !== MODERN || version !== MODERN) return undefined;
     if (headers["mcp-method"] !== "tools/call" || headers["mcp-name"] !== name) return undefined;
     if (headers["mcp-session-id"] !== undefined) return undefined;
-    return { era: "modern", id, name, args: args };
+    if (!accept.includes("application/json") && !accept.includes("*/*")) return undefined;
+    // The envelope as the SDK requires it: capabilities an object, client info well-formed.
+    if (!isRecord(meta![CAPABILITIES_KEY])) return undefined;
+    const info = meta![CLIENT_INFO_KEY];
+    if (info !== undefined && !isImplementation(info)) return undefined;
+    return { era: "modern", id: id as string | number, name, args };
   }
   const session = headers["mcp-session-id"];
   if (typeof session !== "string") return undefined;
+  // As the SDK's session transport: a POST accepts both JSON and an event stream.
+  if (!accept.includes("application/json") || !accept.includes("text/event-stream")) {
+    return undefined;
+  }
   if (version !== undefined && !LEGACY_VERSIONS.has(version as string)) return undefined;
-  return { era: "legacy", session, id, name, args: args };
+  return { era: "legacy", session, id: id as string | number, name, args };
+}
+
+const MESSAGE_KEYS: ReadonlySet<string> = new Set(["jsonrpc", "method", "id", "params"]);
+const CAPABILITIES_KEY = "io.modelcontextprotocol/clientCapabilities";
+const CLIENT_INFO_KEY = "io.modelcontextprotocol/clientInfo";
+
+function isImplementation(value: unknown): boolean {
+  return isRecord(value) && typeof value.name === "string" && typeof value.version === "string";
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -15,20 +15,44 @@ export interface CallerGone {
   onGone(listener: () => void): () => void;
 }
 
-/** The caller of an HTTP exchange: gone when its response closes before it was sent in full. */
-export function responseCaller(res: ServerResponse): CallerGone {
-  return {
-    get gone() {
-      return res.destroyed && !res.writableFinished;
-    },
-    onGone(listener) {
-      const onClose = (): void => {
-        if (!res.writableFinished) listener();
-      };
-      res.once("close", onClose);
-      return () => res.off("close", onClose);
-    },
-  };
+/**
+ * The caller of an HTTP exchange: gone when its response closes before it was sent in full, or
+ * when told so (`cancel()`: a 2025 client's `notifications/cancelled` for this request).
+ */
+export class ExchangeCaller implements CallerGone {
+  private cancelledNow = false;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly res: ServerResponse) {}
+
+  get gone(): boolean {
+    return this.cancelledNow || (this.res.destroyed && !this.res.writableFinished);
+  }
+
+  /** Whether `cancel()` was called. */
+  get cancelled(): boolean {
+    return this.cancelledNow;
+  }
+
+  onGone(listener: () => void): () => void {
+    const res = this.res;
+    const onClose = (): void => {
+      if (!res.writableFinished) listener();
+    };
+    res.once("close", onClose);
+    this.listeners.add(listener);
+    return () => {
+      res.off("close", onClose);
+      this.listeners.delete(listener);
+    };
+  }
+
+  cancel(): void {
+    if (this.cancelledNow) return;
+    this.cancelledNow = true;
+    for (const listener of [...this.listeners]) listener();
+    this.listeners.clear();
+  }
 }
 
 /** The caller behind an AbortSignal. */

@@ -4,9 +4,11 @@
  */
 import { STATUS_CODES, createServer } from "node:http";
 import type { Duplex } from "node:stream";
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from "node:http";
 import Fastify from "fastify";
 import type {
+  FastifyBaseLogger,
   FastifyBodyParser,
   FastifyError,
   FastifyInstance,
@@ -28,6 +30,7 @@ import {
   PayloadTooLargeError,
   PorticoError,
   RequestTooSlowError,
+  ServiceStoppingError,
   UnsupportedMediaTypeError,
 } from "../errors.js";
 import { callerAuth } from "./endpoint.js";
@@ -85,6 +88,7 @@ const ANSWERED_METHODS = new Set<string>(FORWARDED_METHODS);
 /** Builds the fastify app of a service. */
 export function buildHttpApp(host: AppHost): FastifyInstance {
   const mcpPost = host.mcp && rawMcpPost(host, host.mcp);
+  const unused = new Set<Socket>();
   const app = Fastify({
     logger: host.logger,
     bodyLimit: host.bodyLimit,
@@ -92,24 +96,36 @@ export function buildHttpApp(host: AppHost): FastifyInstance {
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
     clientErrorHandler: clientError,
     serverFactory: (handler) =>
-      createServer(
-        {
-          requestTimeout: host.requestTimeout,
-          // The access policy answers a missing Host (403 FORBIDDEN_HOST, as JSON) rather than
-          // Node's bare 400.
-          requireHostHeader: false,
-          headersTimeout: host.headersTimeout,
-          // Node checks both timeouts on this interval (30 s by default, far too coarse).
-          connectionsCheckingInterval: Math.min(1_000, host.headersTimeout),
-        },
-        (req, res) => {
-          if (host.handleRaw(req, res)) return;
-          if (mcpPost && req.method === "POST" && pathOf(req.url) === mcpPost.path) {
-            return mcpPost.handle(req, res);
-          }
-          handler(req, res);
-        },
+      trackUnused(
+        createServer(
+          {
+            requestTimeout: host.requestTimeout,
+            // The access policy answers a missing Host (403 FORBIDDEN_HOST, as JSON) rather than
+            // Node's bare 400.
+            requireHostHeader: false,
+            headersTimeout: host.headersTimeout,
+            // Node checks both timeouts on this interval (30 s by default, far too coarse).
+            connectionsCheckingInterval: Math.min(1_000, host.headersTimeout),
+          },
+          (req, res) => {
+            if (host.handleRaw(req, res)) return;
+            if (mcpPost && req.method === "POST" && pathOf(req.url) === mcpPost.path) {
+              return mcpPost.handle(req, res);
+            }
+            handler(req, res);
+          },
+        ),
+        unused,
       ),
+  });
+  // Connections that never sent a request (clients open spare ones) would hold a closing server
+  // open until they time out: nothing is in flight on them, so they go first.
+  if (mcpPost) mcpPost.log = app.log;
+  app.addHook("preClose", (done) => {
+    if (mcpPost) mcpPost.closing = true;
+    for (const socket of unused) socket.destroy();
+    unused.clear();
+    done();
   });
   app.addHook("onRequest", (request, reply, done) => {
     const raw = request.raw;
@@ -240,40 +256,15 @@ function addMcpRoute(app: FastifyInstance, route: McpRoute): void {
  * body limit, JSON-RPC's parse error for a body that is not JSON, then the MCP endpoint. GET and
  * DELETE (2025 streams and session ends) and `inject()` take the fastify route.
  */
-function rawMcpPost(
-  host: AppHost,
-  route: McpRoute,
-): { path: string; handle(req: IncomingMessage, res: ServerResponse): void } {
+function rawMcpPost(host: AppHost, route: McpRoute): RawMcpPost {
   const fail = (res: ServerResponse, error: unknown): void => sendError(res, toPorticoError(error));
-  const serve = (req: IncomingMessage, res: ServerResponse): void => {
-    const type = req.headers["content-type"] ?? "";
-    if (!/^application\/json\s*(;|$)/i.test(type)) {
-      return sendError(
-        res,
-        new UnsupportedMediaTypeError(`Unsupported Media Type: ${clipText(type, 80)}`),
-      );
-    }
-    readBody(req, host.bodyLimit)
-      .then(async (text) => {
-        let body: unknown;
-        try {
-          body = text === "" ? undefined : JSON.parse(text);
-        } catch {
-          const reply = JSON.stringify(rpcError(-32700, "Parse error: the body is not JSON"));
-          res.writeHead(400, { "content-type": "application/json" }).end(reply);
-          return;
-        }
-        const endpoint = await route.endpoint();
-        await endpoint.handle(req, res, body);
-      })
-      .catch((error: unknown) => {
-        if (!res.headersSent) fail(res, error);
-        else res.destroy();
-      });
-  };
-  return {
+  const raw: RawMcpPost = {
     path: route.path,
+    closing: false,
+    log: undefined,
     handle: (req, res) => {
+      // Closing: no new MCP exchange (fastify's routes answer 503 the same way).
+      if (raw.closing) return sendError(res, new ServiceStoppingError("The service is stopping"));
       const refused = host.policy.check(req, "call");
       if (refused) return sendError(res, refused);
       const pending = host.policy.authorize(req, "call");
@@ -284,6 +275,47 @@ function rawMcpPost(
       );
     },
   };
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
+    const type = req.headers["content-type"] ?? "";
+    if (!/^application\/json\s*(;|$)/i.test(type)) {
+      return sendError(
+        res,
+        new UnsupportedMediaTypeError(`Unsupported Media Type: ${clipText(type, 80)}`),
+      );
+    }
+    readBody(req, host.bodyLimit).then(
+      (text) => {
+        let body: unknown;
+        try {
+          body = text === "" ? undefined : JSON.parse(text);
+        } catch {
+          const reply = JSON.stringify(rpcError(-32700, "Parse error: the body is not JSON"));
+          res.writeHead(400, { "content-type": "application/json" }).end(reply);
+          return;
+        }
+        route
+          .endpoint()
+          .then((endpoint) => endpoint.handle(req, res, body))
+          .catch((error: unknown) => {
+            // As the fastify route answers it: logged, and JSON-RPC's internal error.
+            raw.log?.error({ err: error }, "MCP request failed");
+            if (res.headersSent) return void res.destroy();
+            const reply = JSON.stringify(rpcError(-32603, "Internal error"));
+            res.writeHead(500, { "content-type": "application/json" }).end(reply);
+          });
+      },
+      (error: unknown) => fail(res, error),
+    );
+  };
+  return raw;
+}
+
+/** The raw MCP POST handler, and what the app tells it (its logger, that it is closing). */
+interface RawMcpPost {
+  readonly path: string;
+  closing: boolean;
+  log: FastifyBaseLogger | undefined;
+  handle(req: IncomingMessage, res: ServerResponse): void;
 }
 
 /** The request body as text, up to `limit` bytes (413 past it). */
@@ -310,6 +342,19 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     );
     req.once("error", reject);
   });
+}
+
+/** Keeps `unused` holding the server's connections that have not sent a byte yet. */
+function trackUnused(server: Server, unused: Set<Socket>): Server {
+  server.on("connection", (socket: Socket) => {
+    unused.add(socket);
+    const used = (): void => {
+      unused.delete(socket);
+    };
+    socket.once("data", used);
+    socket.once("close", used);
+  });
+  return server;
 }
 
 /** The path of a request target, without its query string. */

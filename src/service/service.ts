@@ -15,7 +15,7 @@ import { buildClient, connectWith } from "../client/connect.js";
 import type { ConnectOptions } from "../client/connect.js";
 import type { ClientInit } from "../client/connection-manager.js";
 import type { ServiceClient, TasksOf } from "../client/types.js";
-import { DefinitionError, InvalidOptionsError } from "../errors.js";
+import { DefinitionError, InvalidOptionsError, ServiceStoppingError } from "../errors.js";
 import type { GatewayClient } from "../gateway/gateway-client.js";
 import { launchClient } from "../launcher/launch.js";
 import type { LaunchOptions } from "../launcher/launch.js";
@@ -262,10 +262,16 @@ export class Service {
   }
 
   private mcpRoute(options: McpOptions): McpRoute {
+    let closed = false;
     return {
       path: options.path ?? "/mcp",
-      endpoint: () => (this.mcpEndpoint ??= this.createMcp(options)),
+      endpoint: () => {
+        // After close, nothing may open an endpoint that nobody would close again.
+        if (closed) return Promise.reject(new ServiceStoppingError("The service is stopping"));
+        return (this.mcpEndpoint ??= this.createMcp(options));
+      },
       close: async () => {
+        closed = true;
         const endpoint = this.mcpEndpoint;
         this.mcpEndpoint = undefined;
         await (await endpoint?.catch(() => undefined))?.close();
