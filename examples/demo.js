@@ -78,13 +78,27 @@ async function main() {
     "  gw2.unregisterApp(...) without the token",
   );
 
+  step("An MCP client (the official SDK) on the gateway's /mcp: every app's endpoints are tools");
+  const agent = await gw2.mcp({ listChanged: { tools: { onChanged: () => {} } } });
+  const { tools } = await agent.listTools();
+  step(`  tools/list -> ${tools.map((tool) => tool.name).join(", ")}`);
+  const called = await agent.callTool({ name: "late__echo", arguments: { message: "from MCP" } });
+  step(`  tools/call late__echo -> ${JSON.stringify(called.structuredContent)}`);
+
   step("Unregistering 'late' through gw1: it disappears for gw2 as well");
+  const toolsChanged = new Promise((resolve) =>
+    agent.setNotificationHandler("notifications/tools/list_changed", () => resolve()),
+  );
   const removal = nextChange(gw2, "app_unregistered", "late");
   await gw1.unregisterApp("late");
   await removal;
   step("  gw2.on('change') saw app_unregistered for 'late'");
   await expectError(() => gw2.late.echo({ message: "gone?" }), "  gw2.late.echo(...)");
   step(`  gw2.listApps() -> ${JSON.stringify(await gw2.listApps())}`);
+  await toolsChanged;
+  step(
+    `  the MCP client was told (tools/list_changed): ${(await agent.listTools()).tools.map((t) => t.name).join(", ")}`,
+  );
 
   step("Shutting everything down...");
   await shutdownAll();
