@@ -5,20 +5,18 @@
 // throughput (client, discovery, launch, the change-feed figures: propagation, fan-out, workers,
 // and the instance figures: balancer, health checks, a killed instance), and writes
 // bench/results/latest.json. See bench/lib/options.js for the flags.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { nginxVersion, selectContenders } from "./contenders.js";
 import { CPU_SOURCE, cpuMeter } from "./lib/cpu.js";
 import { feedEstimate, feedFigures } from "./lib/feed-figures.js";
 import { clientFigures, discoveryFigures, launchFigures } from "./lib/figures.js";
 import { instanceFigures, instancesEstimate } from "./lib/instances.js";
 import { mcpEstimate, mcpFigures, mcpSettings } from "./lib/mcp.js";
-import { chooseLoadTool, measure } from "./lib/load.js";
+import { measure } from "./lib/load.js";
 import { USAGE } from "./lib/options.js";
-import { installCleanup, pinCpus, startServer } from "./lib/procs.js";
+import { startServer } from "./lib/procs.js";
 import * as report from "./lib/report.js";
 import { BACKEND, BODY, clientEndpoint, startContenders, verify } from "./lib/setup.js";
-import { optionsOrExit, runBench } from "./lib/entry.js";
+import { optionsOrExit, prepareRun, resultTimes, runBench, writeResult } from "./lib/entry.js";
 
 const log = (line) => process.stdout.write(`${line}\n`);
 const firstLines = (err, n) =>
@@ -132,14 +130,10 @@ async function main(opts, shared) {
       discoveryEstimate +
       opts.launchRuns * 0.6 +
       feedEstimate(opts) +
-      instancesEstimate(opts),
-    mcpEstimate(opts),
+      instancesEstimate(opts) +
+      mcpEstimate(opts),
   );
-  installCleanup((estimate * 2 + 60) * 1000);
-  const pinning = pinCpus(opts.pin, opts.pinExplicit);
-  const load = chooseLoadTool(opts.load);
-  log(`load generator: ${load.tool} ${load.version ?? ""} (latency: ${load.latency_source})`);
-  log(`cpu pinning: ${pinning}; estimated time ~${estimate} s`);
+  const { load, pinning } = prepareRun(opts, estimate);
 
   const backend = await startServer("backend", BACKEND, ["--impl", opts.backend]);
   await verify(`${backend.url}/echo`);
@@ -191,12 +185,8 @@ async function main(opts, shared) {
     log,
   });
 
-  const finished = new Date();
   const result = {
-    schema: 1,
-    started_at: started.toISOString(),
-    finished_at: finished.toISOString(),
-    elapsed_s: (finished - started) / 1000,
+    ...resultTimes(started),
     options: {
       quick: opts.quick,
       only: opts.only,
@@ -235,9 +225,7 @@ async function main(opts, shared) {
     mcp,
     targets,
   };
-  mkdirSync(dirname(opts.out), { recursive: true });
-  writeFileSync(opts.out, `${JSON.stringify(result, null, 2)}\n`);
-  log(`\nwrote ${opts.out} (${result.elapsed_s.toFixed(1)} s)`);
+  writeResult(opts.out, result);
 }
 
 const opts = optionsOrExit();

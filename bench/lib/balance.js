@@ -16,7 +16,7 @@ import { cpuMeter } from "./cpu.js";
 import { measure } from "./load.js";
 import { startServer } from "./procs.js";
 import { BODY, verify } from "./setup.js";
-import { median, ratio, round } from "./stats.js";
+import { median, ratio, round, roundsSummary } from "./stats.js";
 
 /**
  * What is measured: 1 instance (the default strategy; it never picks), 3 ports of that process
@@ -109,22 +109,17 @@ async function run(o, v, g, duration, metered) {
   return res;
 }
 
-/** Medians of one variant's rounds. */
-function summary(rounds) {
-  const ok = rounds.filter((r) => !r.error);
-  const spreads = ok[0]?.backend_shares?.map((_, i) =>
+/** Each backend's median share of the requests over the rounds without error, or null. */
+function medianShares(ok) {
+  const shares = ok[0]?.backend_shares?.map((_, i) =>
     round(median(ok.map((r) => r.backend_shares?.[i])), 3),
   );
-  return {
-    rps: round(median(ok.map((r) => r.rps)), 1),
-    p50_ms: round(median(ok.map((r) => r.p50_ms)), 3),
-    p99_ms: round(median(ok.map((r) => r.p99_ms)), 3),
-    cpu_us_per_req: round(median(ok.map((r) => r.cpu?.proxy_us_per_req)), 2),
-    backend_cpu_us_per_req: round(median(ok.map((r) => r.cpu?.backend_us_per_req)), 2),
-    shares: spreads ?? null,
-    errors: rounds.reduce((s, r) => s + (r.errors ?? 0), 0),
-    samples_rps: rounds.map((r) => (r.error ? null : round(r.rps, 1))),
-  };
+  return shares ?? null;
+}
+
+/** Medians of one variant's rounds. */
+function summary(rounds) {
+  return roundsSummary(rounds, (ok) => ({ shares: medianShares(ok) }));
 }
 
 /** `key`'s req/s over 1 instance's, per round (each pair measured close together), median. */

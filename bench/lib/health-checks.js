@@ -23,7 +23,7 @@ import { measure } from "./load.js";
 import { registerOver } from "./portico.js";
 import { startServer, stopChild } from "./procs.js";
 import { BACKEND, BODY, verify } from "./setup.js";
-import { median, ratio, round } from "./stats.js";
+import { median, ratio, round, roundsSummary } from "./stats.js";
 
 const INTERVAL_MS = 5_000;
 const MODES = [
@@ -118,19 +118,11 @@ async function measureOnce(o, mode, duration, env) {
 }
 
 function summary(rounds) {
-  const ok = rounds.filter((r) => !r.error);
-  return {
-    rps: round(median(ok.map((r) => r.rps)), 1),
-    p50_ms: round(median(ok.map((r) => r.p50_ms)), 3),
-    p99_ms: round(median(ok.map((r) => r.p99_ms)), 3),
-    cpu_us_per_req: round(median(ok.map((r) => r.cpu?.proxy_us_per_req)), 2),
-    backend_cpu_us_per_req: round(median(ok.map((r) => r.cpu?.backend_us_per_req)), 2),
+  return roundsSummary(rounds, (ok) => ({
     // The checked service's CPU per forwarded request: what answering the checks cost there.
     checked_service_cpu_us_per_req: round(median(ok.map((r) => r.cpu?.store_us_per_req)), 2),
     heartbeats_per_s: round(median(ok.map((r) => r.heartbeats_per_s)), 1),
-    errors: rounds.reduce((s, r) => s + (r.errors ?? 0), 0),
-    samples_rps: rounds.map((r) => (r.error ? null : round(r.rps, 1))),
-  };
+  }));
 }
 
 /**

@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 import { runCommand } from "./procs.js";
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const WRK_SCRIPT = here("../load/wrk-post.lua");
+/** The wrk script: POST $BENCH_BODY (headers from $BENCH_HEADERS), print one "JSON {...}" line. */
+export const WRK_SCRIPT = here("../load/wrk-post.lua");
 const AUTOCANNON_WORKER = here("../load/autocannon-worker.js");
 const SEQUENTIAL = here("../load/sequential.js");
 
@@ -37,7 +38,8 @@ export function chooseLoadTool(forced) {
   };
 }
 
-function parseJsonLine(name, { code, stdout, stderr }) {
+/** The "JSON {...}" line a load process printed, parsed; throws when it failed or printed none. */
+export function parseJsonLine(name, { code, stdout, stderr }) {
   const line = stdout.split("\n").find((l) => l.startsWith("JSON "));
   if (code !== 0 || !line) {
     throw new Error(`${name} failed (exit ${code}): ${stderr || stdout.slice(-400)}`);
@@ -45,7 +47,8 @@ function parseJsonLine(name, { code, stdout, stderr }) {
   return JSON.parse(line.slice(5));
 }
 
-function toResult(raw) {
+/** A load process's raw JSON as a result: { rps, p50_ms, p99_ms, requests, errors, non2xx }. */
+export function toResult(raw) {
   return {
     rps: raw.rps,
     p50_ms: raw.p50_us / 1000,
@@ -61,7 +64,7 @@ function toResult(raw) {
  * not on its command line, since they may carry tokens. wrk-post.lua reads them with a pattern,
  * so names and values are restricted to characters that need no JSON escaping.
  */
-function headersEnv(headers) {
+export function headersEnv(headers) {
   const entries = Object.entries(headers ?? {});
   for (const [name, value] of entries) {
     if (!/^[A-Za-z0-9-]+$/.test(name) || !/^[\x20-\x7e]*$/.test(value) || /["\\]/.test(value)) {

@@ -13,7 +13,7 @@ import { cpuMeter } from "./cpu.js";
 import { captureModern, captureSession, verifyCall } from "./mcp-envelope.js";
 import { startServer } from "./procs.js";
 import { BACKEND, BODY, verify } from "./setup.js";
-import { median, ratio, round } from "./stats.js";
+import { median, ratio, round, roundsSummary } from "./stats.js";
 
 /** The gateway's options (the defaults: passive health on, as users run it). */
 const GATEWAY_OPTIONS = {};
@@ -88,19 +88,6 @@ async function run(o, v, pids, duration, metered) {
   return res;
 }
 
-function summary(rounds) {
-  const ok = rounds.filter((r) => !r.error);
-  return {
-    rps: round(median(ok.map((r) => r.rps)), 1),
-    p50_ms: round(median(ok.map((r) => r.p50_ms)), 3),
-    p99_ms: round(median(ok.map((r) => r.p99_ms)), 3),
-    cpu_us_per_req: round(median(ok.map((r) => r.cpu?.proxy_us_per_req)), 2),
-    backend_cpu_us_per_req: round(median(ok.map((r) => r.cpu?.backend_us_per_req)), 2),
-    errors: rounds.reduce((s, r) => s + (r.errors ?? 0), 0),
-    samples_rps: rounds.map((r) => (r.error ? null : round(r.rps, 1))),
-  };
-}
-
 /** `key` against http: medians' ratio, median of per-round pairs, CPU per request ratio. */
 function versusHttp(rows, rounds, key) {
   const pairs = rounds[key].map((r, i) => ratio(r.rps, rounds.http[i]?.rps));
@@ -147,7 +134,7 @@ export async function mcpCallFigures(o) {
     }
     for (const v of list) await v.check(); // still the right answer after the load
     const rows = {};
-    for (const v of list) rows[v.key] = { label: v.label, ...summary(rounds[v.key]) };
+    for (const v of list) rows[v.key] = { label: v.label, ...roundsSummary(rounds[v.key]) };
     const ratios = {};
     for (const v of list.slice(1)) ratios[v.key] = versusHttp(rows, rounds, v.key);
     return {

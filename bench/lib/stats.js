@@ -49,3 +49,22 @@ export function percentile(values, p) {
   const rank = Math.ceil((p / 100) * xs.length);
   return xs[Math.min(xs.length, Math.max(1, rank)) - 1];
 }
+
+/**
+ * Medians of one variant's load rounds (those without `error`): req/s, p50 and p99, the proxy's
+ * and the backend's CPU time per request, then `extra(ok)`'s fields, the error count and each
+ * round's req/s (null for a failed round).
+ */
+export function roundsSummary(rounds, extra = () => ({})) {
+  const ok = rounds.filter((r) => !r.error);
+  return {
+    rps: round(median(ok.map((r) => r.rps)), 1),
+    p50_ms: round(median(ok.map((r) => r.p50_ms)), 3),
+    p99_ms: round(median(ok.map((r) => r.p99_ms)), 3),
+    cpu_us_per_req: round(median(ok.map((r) => r.cpu?.proxy_us_per_req)), 2),
+    backend_cpu_us_per_req: round(median(ok.map((r) => r.cpu?.backend_us_per_req)), 2),
+    ...extra(ok),
+    errors: rounds.reduce((s, r) => s + (r.errors ?? 0), 0),
+    samples_rps: rounds.map((r) => (r.error ? null : round(r.rps, 1))),
+  };
+}

@@ -83,6 +83,39 @@ const forecastInput = z.object({ city: z.string().min(1) });
 const forecastOutput = z.object({ city: z.string(), sky: z.string() });
 const shoutInput = z.object({ text: z.string() });
 
+/** A tool result both SDKs accept (a type alias: an interface lacks the index signature). */
+type ToolResult = {
+  content: { type: "text"; text: string }[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+};
+
+/** `get-forecast` as both servers describe it (each adds the schemas in its SDK's form). */
+const FORECAST_TOOL = {
+  title: "Forecast",
+  description: "The sky over a city",
+  annotations: { readOnlyHint: true, openWorldHint: false },
+};
+
+/** The tools' answers, the same on both servers. */
+const answers = {
+  forecast: ({ city }: { city: string }): ToolResult => {
+    const forecast = forecastOf(city);
+    return {
+      content: [{ type: "text", text: JSON.stringify(forecast) }],
+      structuredContent: forecast,
+    };
+  },
+  fail: (): ToolResult => ({ isError: true, content: [{ type: "text", text: FAIL_TEXT }] }),
+  shout: ({ text }: { text: string }): ToolResult => ({
+    content: [{ type: "text", text: `${text.toUpperCase()}!` }],
+  }),
+  added: (name: string): ToolResult => ({
+    content: [{ type: "text", text: JSON.stringify({ added: name }) }],
+    structuredContent: { added: name },
+  }),
+};
+
 /** Options of a fixture server. */
 export interface McpFixtureOptions {
   /** The port (a server that comes back where one was before); a free one by default. */
@@ -185,6 +218,51 @@ async function listen(
   };
 }
 
+/** What differs between the two servers' fixture objects. */
+interface FixtureParts {
+  kind: McpFixtureKind;
+  url: string;
+  counters: Counters;
+  sessions: () => number;
+  clientSessions: () => number;
+  addTool: (name: string) => void;
+  close: () => Promise<void>;
+}
+
+/** The fixture object over `counters`: its numbers are read live (getters), not copied. */
+function fixture(p: FixtureParts): McpFixture {
+  const { counters } = p;
+  return {
+    kind: p.kind,
+    url: p.url,
+    mcpUrl: `${p.url}/mcp`,
+    get openRequests() {
+      return counters.openRequests;
+    },
+    get streams() {
+      return counters.streams;
+    },
+    get sessions() {
+      return p.sessions();
+    },
+    get clientSessions() {
+      return p.clientSessions();
+    },
+    get rejectCalls() {
+      return counters.rejectCalls;
+    },
+    set rejectCalls(value) {
+      counters.rejectCalls = value;
+    },
+    calls: counters.calls,
+    authorizations: counters.authorizations,
+    clientNames: counters.clientNames,
+    addTool: p.addTool,
+    close: p.close,
+    [Symbol.asyncDispose]: p.close,
+  };
+}
+
 function notFound(res: ServerResponse): void {
   res.writeHead(404, { "content-type": "text/plain" }).end("not found");
 }
@@ -200,40 +278,19 @@ async function startSdk2(port: number): Promise<McpFixture> {
     );
     server.registerTool(
       "get-forecast",
-      {
-        title: "Forecast",
-        description: "The sky over a city",
-        inputSchema: forecastInput,
-        outputSchema: forecastOutput,
-        annotations: { readOnlyHint: true, openWorldHint: false },
-      },
-      ({ city }) => {
-        const forecast = forecastOf(city);
-        return {
-          content: [{ type: "text", text: JSON.stringify(forecast) }],
-          structuredContent: forecast,
-        };
-      },
+      { ...FORECAST_TOOL, inputSchema: forecastInput, outputSchema: forecastOutput },
+      answers.forecast,
     );
-    server.registerTool("fail", { description: "Always fails", inputSchema: z.object({}) }, () => ({
-      isError: true,
-      content: [{ type: "text", text: FAIL_TEXT }],
-    }));
+    const none = z.object({});
+    server.registerTool("fail", { description: "Always fails", inputSchema: none }, answers.fail);
     server.registerTool(
       "shout",
       { description: "Text only", inputSchema: shoutInput },
-      ({ text }) => ({
-        content: [{ type: "text", text: `${text.toUpperCase()}!` }],
-      }),
+      answers.shout,
     );
     for (const name of added) {
-      server.registerTool(
-        name,
-        { description: `added ${name}`, inputSchema: z.object({}) },
-        () => ({
-          content: [{ type: "text", text: JSON.stringify({ added: name }) }],
-          structuredContent: { added: name },
-        }),
+      server.registerTool(name, { description: `added ${name}`, inputSchema: none }, () =>
+        answers.added(name),
       );
     }
     return server;
@@ -253,34 +310,18 @@ async function startSdk2(port: number): Promise<McpFixture> {
     await handler.close().catch(() => undefined);
     await listening.close();
   };
-  return {
+  return fixture({
     kind: "sdk2",
     url: listening.url,
-    mcpUrl: `${listening.url}/mcp`,
-    get openRequests() {
-      return counters.openRequests;
-    },
-    get streams() {
-      return counters.streams;
-    },
-    sessions: 0,
-    clientSessions: 0,
-    get rejectCalls() {
-      return counters.rejectCalls;
-    },
-    set rejectCalls(value) {
-      counters.rejectCalls = value;
-    },
-    calls: counters.calls,
-    authorizations: counters.authorizations,
-    clientNames: counters.clientNames,
+    counters,
+    sessions: () => 0,
+    clientSessions: () => 0,
     addTool(name) {
       added.push(name);
       void handler.notify.toolsChanged();
     },
     close,
-    [Symbol.asyncDispose]: close,
-  };
+  });
 }
 
 /** SDK 1.x in session mode: one McpServer and transport per session. */
@@ -295,41 +336,23 @@ async function startSdk1(port: number): Promise<McpFixture> {
 
   const addTo = (server: McpServer1, name: string): void => {
     // Registering on a connected server sends notifications/tools/list_changed itself.
-    server.registerTool(name, { description: `added ${name}`, inputSchema: {} }, () => ({
-      content: [{ type: "text", text: JSON.stringify({ added: name }) }],
-      structuredContent: { added: name },
-    }));
+    server.registerTool(name, { description: `added ${name}`, inputSchema: {} }, () =>
+      answers.added(name),
+    );
   };
 
   const newServer = (): McpServer1 => {
     const server = new McpServer1({ name: "weather-sdk1", version: "1.0.0" });
     server.registerTool(
       "get-forecast",
-      {
-        title: "Forecast",
-        description: "The sky over a city",
-        inputSchema: forecastInput.shape,
-        outputSchema: forecastOutput.shape,
-        annotations: { readOnlyHint: true, openWorldHint: false },
-      },
-      ({ city }) => {
-        const forecast = forecastOf(city);
-        return {
-          content: [{ type: "text", text: JSON.stringify(forecast) }],
-          structuredContent: forecast,
-        };
-      },
+      { ...FORECAST_TOOL, inputSchema: forecastInput.shape, outputSchema: forecastOutput.shape },
+      answers.forecast,
     );
-    server.registerTool("fail", { description: "Always fails", inputSchema: {} }, () => ({
-      isError: true,
-      content: [{ type: "text", text: FAIL_TEXT }],
-    }));
+    server.registerTool("fail", { description: "Always fails", inputSchema: {} }, answers.fail);
     server.registerTool(
       "shout",
       { description: "Text only", inputSchema: shoutInput.shape },
-      ({ text }) => ({
-        content: [{ type: "text", text: `${text.toUpperCase()}!` }],
-      }),
+      answers.shout,
     );
     for (const name of added) addTo(server, name);
     return server;
@@ -386,36 +409,16 @@ async function startSdk1(port: number): Promise<McpFixture> {
     await Promise.allSettled(all.map(({ server: s }) => s.close()));
     await listening.close();
   };
-  return {
+  return fixture({
     kind: "sdk1",
     url: listening.url,
-    mcpUrl: `${listening.url}/mcp`,
-    get openRequests() {
-      return counters.openRequests;
-    },
-    get streams() {
-      return counters.streams;
-    },
-    get sessions() {
-      return sessions.size;
-    },
-    get clientSessions() {
-      return [...sessions.keys()].filter((id) => initialized.has(id)).length;
-    },
-    get rejectCalls() {
-      return counters.rejectCalls;
-    },
-    set rejectCalls(value) {
-      counters.rejectCalls = value;
-    },
-    calls: counters.calls,
-    authorizations: counters.authorizations,
-    clientNames: counters.clientNames,
+    counters,
+    sessions: () => sessions.size,
+    clientSessions: () => [...sessions.keys()].filter((id) => initialized.has(id)).length,
     addTool(name) {
       added.push(name);
       for (const { server: s } of sessions.values()) addTo(s, name);
     },
     close,
-    [Symbol.asyncDispose]: close,
-  };
+  });
 }

@@ -4,10 +4,9 @@
  * never loaded on the way. Checked in a fresh child process, whose module cache holds only what
  * it imported; a last step imports the Service class to prove the check sees fastify.
  */
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { childReport } from "../helpers/child-report.js";
 import { startEcho } from "../helpers/fixtures.js";
 
 const SCRIPT = fileURLToPath(new URL("../helpers/loaded-server-side.ts", import.meta.url));
@@ -18,17 +17,8 @@ interface Report {
   probe: { ok: boolean; serverId?: string };
 }
 
-async function runScript(url: string): Promise<Report> {
-  const child = spawn(process.execPath, ["--import", "tsx", SCRIPT, url], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (err += chunk));
-  const [code] = (await once(child, "exit")) as [number | null];
-  if (code !== 0) throw new Error(`loaded-server-side exited with ${code}: ${err}`);
-  return JSON.parse(out) as Report;
+function runScript(url: string): Promise<Report> {
+  return childReport<Report>("loaded-server-side", ["--import", "tsx", SCRIPT, url]);
 }
 
 describe("the client entry", () => {

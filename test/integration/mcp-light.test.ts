@@ -9,13 +9,12 @@
  * synchronously, before the import it belongs to completes; CommonJS files are read from
  * `require.cache` as well. Run against `dist/` (`npm run build` first).
  */
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { childReport } from "../helpers/child-report.js";
 import { SECURITY_ENV } from "../helpers/env.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -95,18 +94,10 @@ function cleanEnv(): NodeJS.ProcessEnv {
 async function runChild(): Promise<Report> {
   const dir = mkdtempSync(join(tmpdir(), "portico-mcp-light-"));
   try {
-    const child = spawn(process.execPath, ["--input-type=module", "-e", CHILD], {
+    return await childReport<Report>("the child", ["--input-type=module", "-e", CHILD], {
       cwd: ROOT,
       env: { ...cleanEnv(), LOG: join(dir, "resolved.log"), DIST, HOOKS },
-      stdio: ["ignore", "pipe", "pipe"],
     });
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (err += chunk));
-    const [code] = (await once(child, "exit")) as [number | null];
-    if (code !== 0) throw new Error(`the child exited with ${code}: ${err}`);
-    return JSON.parse(out.trim().split("\n").at(-1)!) as Report;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
