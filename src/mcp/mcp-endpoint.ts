@@ -36,6 +36,8 @@ import type { CallerGone } from "../net/caller.js";
 export interface ToolPage {
   tools: ToolDefinition[];
   nextCursor?: string;
+  /** `tools` as JSON, made on the first list that serves it and kept with the page. */
+  json?: string;
 }
 
 /** What an MCP endpoint serves: its tools, and how to call one. */
@@ -83,6 +85,11 @@ export interface McpEndpointOptions {
   sessionIdleMs?: number;
   /** Milliseconds a burst of changes is gathered into one `list_changed` (100). */
   debounceMs?: number;
+  /**
+   * Answer well-formed `tools/call` and `tools/list` without the SDK's per-request machinery
+   * (true). `false` sends everything through the SDK: the tests compare the two.
+   */
+  fastPath?: boolean;
   /** SSE keep-alive comments on open streams (15 s). */
   keepAliveMs?: number;
   /** Largest request body, as the service's own limit. */
@@ -113,6 +120,7 @@ export class McpEndpoint {
   private closed = false;
   /** The `_meta` of every 2026 result: who answered (the SDK stamps the same). */
   private readonly serverMeta: Record<string, unknown>;
+  private readonly serverMetaJson: string;
 
   constructor(private readonly options: McpEndpointOptions) {
     const onerror = (error: Error): void => options.onError?.(error);
@@ -129,6 +137,7 @@ export class McpEndpoint {
     this.serverMeta = {
       "io.modelcontextprotocol/serverInfo": { name: options.name, version: options.version },
     };
+    this.serverMetaJson = JSON.stringify(this.serverMeta);
     const idle = options.sessionIdleMs ?? 30 * 60_000;
     this.sweepTimer = setInterval(() => this.sweep(idle), Math.min(idle, 60_000));
     this.sweepTimer.unref();
@@ -141,13 +150,15 @@ export class McpEndpoint {
 
   /** Serves one request of the endpoint's path (`body`: the parsed JSON of a POST). */
   async handle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
-    const call = plainToolCall(req, body);
-    if (call) {
-      if (call.era === "modern") return this.callFast(req, res, call, this.serverMeta);
-      const session = this.sessions.get(call.session);
-      if (session) {
-        session.lastSeen = Date.now();
-        return this.callFast(req, res, call, undefined, session);
+    const plain = this.options.fastPath === false ? undefined : plainRequest(req, body);
+    if (plain) {
+      const session = plain.era === "legacy" ? this.sessions.get(plain.session) : undefined;
+      if (session) session.lastSeen = Date.now();
+      if (plain.era === "modern" || session) {
+        if (plain.method === "tools/call") {
+          return this.callFast(req, res, plain, plain.era === "modern", session);
+        }
+        if (this.listFast(res, plain)) return;
       }
     } else if (this.cancelsFastCall(req, res, body)) {
       return;
@@ -175,7 +186,7 @@ export class McpEndpoint {
     req: IncomingMessage,
     res: ServerResponse,
     call: PlainToolCall,
-    meta: Record<string, unknown> | undefined,
+    modern: boolean,
     session?: Session,
   ): Promise<void> {
     const caller = new ExchangeCaller(res);
@@ -202,12 +213,37 @@ export class McpEndpoint {
     // Cancelled by its client: no result (the spec's rule), just the end of this exchange.
     if (caller.cancelled) return void res.writeHead(202).end();
     // The result is this call's own object: completed in place rather than copied.
-    if (meta) {
+    if (modern) {
       result.resultType = "complete";
-      result._meta = meta;
+      result._meta = this.serverMeta;
     }
     const text = JSON.stringify({ result, jsonrpc: "2.0", id: call.id });
     res.writeHead(200, { "content-type": "application/json" }).end(text);
+  }
+
+  /**
+   * A page of `tools/list` from its cached JSON (built once per change of the tool set, never per
+   * request or session), with the 2026 cache hints. False for a cursor the catalogue refuses: the
+   * SDK then answers with its error.
+   */
+  private listFast(res: ServerResponse, request: PlainRequest & { method: "tools/list" }): boolean {
+    let page: ToolPage;
+    try {
+      page = this.options.catalogue.page(request.cursor);
+    } catch (error) {
+      if (error instanceof InvalidCursorError) return false;
+      throw error;
+    }
+    page.json ??= JSON.stringify(page.tools);
+    const next =
+      page.nextCursor === undefined ? "" : `,"nextCursor":${JSON.stringify(page.nextCursor)}`;
+    const hints =
+      request.era === "modern"
+        ? `,"resultType":"complete","ttlMs":${this.options.catalogue.ttlMs()},"cacheScope":"public","_meta":${this.serverMetaJson}`
+        : "";
+    const text = `{"result":{"tools":${page.json}${next}${hints}},"jsonrpc":"2.0","id":${JSON.stringify(request.id)}}`;
+    res.writeHead(200, { "content-type": "application/json" }).end(text);
+    return true;
   }
 
   /**
@@ -376,11 +412,13 @@ export class McpEndpoint {
 }
 
 /** A `tools/call` the fast path answers: its era (and session), id, tool and arguments. */
-type PlainToolCall = {
-  id: string | number;
-  name: string;
-  args: Record<string, unknown> | undefined;
-} & ({ era: "modern" } | { era: "legacy"; session: string });
+type PlainRequest = { id: string | number } & (
+  | { method: "tools/call"; name: string; args: Record<string, unknown> | undefined }
+  | { method: "tools/list"; cursor: string | undefined }
+) &
+  ({ era: "modern" } | { era: "legacy"; session: string });
+
+type PlainToolCall = PlainRequest & { method: "tools/call" };
 
 const MODERN = "2026-07-28";
 const PROTOCOL_VERSION_KEY = "io.modelcontextprotocol/protocolVersion";
@@ -391,30 +429,50 @@ const LEGACY_VERSIONS: ReadonlySet<string> = new Set(SUPPORTED_PROTOCOL_VERSIONS
  * claim in `_meta`, headers that agree with the body) or a request of a 2025 session. Undefined
  * for anything else, which the SDK then serves (and validates, and rejects where it must).
  */
-function plainToolCall(req: IncomingMessage, body: unknown): PlainToolCall | undefined {
+function plainRequest(req: IncomingMessage, body: unknown): PlainRequest | undefined {
   if (req.method !== "POST" || !isRecord(body)) return undefined;
   const { jsonrpc, method, id, params } = body;
-  if (jsonrpc !== "2.0" || method !== "tools/call" || !isRecord(params)) return undefined;
+  if (jsonrpc !== "2.0" || (method !== "tools/call" && method !== "tools/list")) return undefined;
   // Exactly a request's members, and an id the SDK takes (a string or a safe integer).
   for (const key in body) if (!MESSAGE_KEYS.has(key)) return undefined;
   if (typeof id !== "string" && !Number.isSafeInteger(id)) return undefined;
-  const { name, arguments: args, _meta: meta } = params;
-  if (typeof name !== "string" || (args !== undefined && !isRecord(args))) return undefined;
+  if (params !== undefined && !isRecord(params)) return undefined;
+  const meta = params?._meta;
   if (meta !== undefined && !isRecord(meta)) return undefined;
+  let request:
+    | {
+        method: "tools/call";
+        id: string | number;
+        name: string;
+        args: Record<string, unknown> | undefined;
+      }
+    | { method: "tools/list"; id: string | number; cursor: string | undefined };
+  if (method === "tools/call") {
+    const name = params?.name;
+    const args = params?.arguments;
+    if (typeof name !== "string" || (args !== undefined && !isRecord(args))) return undefined;
+    request = { method, id: id as string | number, name, args };
+  } else {
+    const cursor = params?.cursor;
+    if (cursor !== undefined && typeof cursor !== "string") return undefined;
+    request = { method, id: id as string | number, cursor };
+  }
   const headers = req.headers;
   const accept = headers.accept ?? "";
   const version = headers["mcp-protocol-version"];
   const claim = meta?.[PROTOCOL_VERSION_KEY];
   if (claim !== undefined) {
-    if (claim !== MODERN || version !== MODERN) return undefined;
-    if (headers["mcp-method"] !== "tools/call" || headers["mcp-name"] !== name) return undefined;
+    if (claim !== MODERN || version !== MODERN || headers["mcp-method"] !== method)
+      return undefined;
+    const name = request.method === "tools/call" ? request.name : undefined;
+    if (headers["mcp-name"] !== name) return undefined;
     if (headers["mcp-session-id"] !== undefined) return undefined;
     if (!accept.includes("application/json") && !accept.includes("*/*")) return undefined;
     // The envelope as the SDK requires it: capabilities an object, client info well-formed.
     if (!isRecord(meta![CAPABILITIES_KEY])) return undefined;
     const info = meta![CLIENT_INFO_KEY];
     if (info !== undefined && !isImplementation(info)) return undefined;
-    return { era: "modern", id: id as string | number, name, args };
+    return { ...request, era: "modern" };
   }
   const session = headers["mcp-session-id"];
   if (typeof session !== "string") return undefined;
@@ -423,7 +481,7 @@ function plainToolCall(req: IncomingMessage, body: unknown): PlainToolCall | und
     return undefined;
   }
   if (version !== undefined && !LEGACY_VERSIONS.has(version as string)) return undefined;
-  return { era: "legacy", session, id: id as string | number, name, args };
+  return { ...request, era: "legacy", session };
 }
 
 const MESSAGE_KEYS: ReadonlySet<string> = new Set(["jsonrpc", "method", "id", "params"]);
