@@ -39,12 +39,12 @@ function catalogue(): ToolCatalogue {
   return {
     page: (cursor) => pages.page(cursor),
     ttlMs: () => 12_345,
-    call: async (name, args) => {
-      if (!tools.some((tool) => tool.name === name)) {
-        return errorResult(new EndpointNotFoundError(`No tool named ${name}`, { data: { name } }));
-      }
-      return resultOf("object", { twice: Number(args?.n ?? 0) * 2 });
-    },
+    call: (name, args) =>
+      Promise.resolve(
+        tools.some((tool) => tool.name === name)
+          ? resultOf("object", { twice: Number(args?.n ?? 0) * 2 })
+          : errorResult(new EndpointNotFoundError(`No tool named ${name}`, { data: { name } })),
+      ),
   };
 }
 
