@@ -5,7 +5,6 @@
  * Every change of the registry's feed that changes a tool (from this replica or another one)
  * becomes one debounced `notifications/tools/list_changed` to every connected client.
  */
-import type { IncomingHttpHeaders } from "node:http";
 import type { EndpointDescriptor } from "../contract/endpoint.js";
 import { jsonSchemaValidator } from "../client/json-schema-validator.js";
 import { toHttpRequest } from "../client/http-endpoint.js";
@@ -309,6 +308,3 @@ function errorReply(reply: AppReply, label: string): ToolResult {
   if (wire && typeof wire.code === "string") return errorResultOfText(reply.text);
   return errorResult(errorFromWire(reply.status, body, label));
 }
-
-/** Headers a tool call's handler sees (the MCP request's). */
-export type ToolHeaders = IncomingHttpHeaders;
