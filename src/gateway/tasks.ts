@@ -46,7 +46,9 @@ export const appInfoSchema = z.object({
   name: z.string(),
   url: z.string().describe("The first instance's URL (clients of earlier versions read this)"),
   endpoints: z.record(z.string(), endpointDescriptorSchema),
-  kind: appKindSchema.optional(),
+  // A kind this client does not know (a later gateway's) reads as none: the app's endpoints and
+  // instances still work; a new kind must never make a whole list unreadable to older clients.
+  kind: appKindSchema.optional().catch(undefined),
   instances: z.array(instanceSchema).optional(),
   openapi: z.string().optional().describe("The OpenAPI document's URL given at registration"),
   health_path: z.string().optional().describe("Path of the app's HTTP health check"),
