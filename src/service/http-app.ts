@@ -20,6 +20,7 @@ import { clipText } from "../net/url.js";
 import type { AccessAction } from "../security/options.js";
 import type { AccessPolicy } from "../security/policy.js";
 import { drainBody, errorHeaders, sendError } from "./http/send-error.js";
+import { readBody } from "./http/read-body.js";
 import {
   BadRequestError,
   ERROR_CODES,
@@ -316,32 +317,6 @@ interface RawMcpPost {
   closing: boolean;
   log: FastifyBaseLogger | undefined;
   handle(req: IncomingMessage, res: ServerResponse): void;
-}
-
-/** The request body as text, up to `limit` bytes (413 past it). */
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers["content-length"] ?? NaN);
-    const tooLarge = (): PayloadTooLargeError =>
-      new PayloadTooLargeError(`Request body is larger than ${limit} bytes`);
-    if (declared > limit) return reject(tooLarge());
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off("data", onData);
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on("data", onData);
-    req.once("end", () =>
-      resolve(chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString()),
-    );
-    req.once("error", reject);
-  });
 }
 
 /** Keeps `unused` holding the server's connections that have not sent a byte yet. */

@@ -6,8 +6,9 @@
 import type { IncomingMessage } from "node:http";
 import type { CallerGone } from "../../net/caller.js";
 import type { Dispatcher } from "undici";
-import { NoHealthyInstanceError, UpstreamBusyError } from "../../errors.js";
+import { UpstreamBusyError } from "../../errors.js";
 import type { AccessPolicy } from "../../security/policy.js";
+import { noHealthyInstance } from "../upstream/balancer.js";
 import type { AppInstances } from "../upstream/balancer.js";
 import type { Instance, PassiveOptions } from "../upstream/instance.js";
 import { CONNECT_FAILED, upstreamError } from "./forward-handler.js";
@@ -66,12 +67,7 @@ export async function callApp(
   const denied = pending && (await pending);
   if (denied) throw denied;
   const first = app.pick();
-  if (!first) {
-    throw new NoHealthyInstanceError(
-      `App "${app.name}" has no healthy instance (${app.instances.length} registered, all unhealthy or ejected)`,
-      { data: { name: app.name, instances: app.instances.length } },
-    );
-  }
+  if (!first) throw noHealthyInstance(app);
   const cap = host.maxInFlightPerApp;
   if (cap > 0 && app.inFlight >= cap) {
     throw new UpstreamBusyError(`App "${app.name}" has ${cap} requests in flight already`, {

@@ -14,7 +14,6 @@ import {
   BadRequestError,
   ForbiddenError,
   MethodNotAllowedError,
-  NoHealthyInstanceError,
   PayloadTooLargeError,
   UpstreamBusyError,
 } from "../../errors.js";
@@ -24,6 +23,7 @@ import type { AccessPolicy } from "../../security/policy.js";
 import type { AccessAction } from "../../security/options.js";
 import { sendError } from "../../service/http/send-error.js";
 import { toPorticoError } from "../../service/http-app.js";
+import { noHealthyInstance } from "../upstream/balancer.js";
 import type { AppInstances } from "../upstream/balancer.js";
 import type { Fleet } from "../upstream/fleet.js";
 import type { Instance } from "../upstream/instance.js";
@@ -276,14 +276,6 @@ export class Forwarder {
 }
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
-
-function noHealthyInstance(app: AppInstances): NoHealthyInstanceError {
-  const count = app.instances.length;
-  return new NoHealthyInstanceError(
-    `App "${app.name}" has no healthy instance (${count} registered, all unhealthy or ejected)`,
-    { data: { name: app.name, instances: count } },
-  );
-}
 
 function bufferBody(req: IncomingMessage, send: (body: Buffer) => void): void {
   const chunks: Buffer[] = [];

@@ -2,6 +2,7 @@
  * The instances of one app and how a call picks one. Picking is O(1): the routable instances are
  * kept in an array rebuilt only when an instance's health changes (rare), never per request.
  */
+import { NoHealthyInstanceError } from "../../errors.js";
 import type { AppKind } from "../tasks.js";
 import type { Instance } from "./instance.js";
 
@@ -63,4 +64,13 @@ export class AppInstances {
     if (b === not) return a;
     return b.inFlight < a.inFlight ? b : a;
   }
+}
+
+/** 503 NO_HEALTHY_INSTANCE for `app`: every call path (forwarded, MCP, MCP apps) says it alike. */
+export function noHealthyInstance(app: AppInstances): NoHealthyInstanceError {
+  const count = app.instances.length;
+  return new NoHealthyInstanceError(
+    `App "${app.name}" has no healthy instance (${count} registered, all unhealthy or ejected)`,
+    { data: { name: app.name, instances: count } },
+  );
 }

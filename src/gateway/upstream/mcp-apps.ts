@@ -10,8 +10,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   BadRequestError,
   EndpointNotFoundError,
-  NoHealthyInstanceError,
-  PayloadTooLargeError,
   ToolError,
   UpstreamTimeoutError,
   UpstreamUnreachableError,
@@ -21,7 +19,9 @@ import type { McpUpstream } from "../../mcp/mcp-upstream.js";
 import type { ToolResult } from "../../mcp/tool-shape.js";
 import type { AppRecord, Change } from "../../registry/change-feed.js";
 import { sendError } from "../../service/http/send-error.js";
+import { readBody } from "../../service/http/read-body.js";
 import { toPorticoError } from "../../service/http-app.js";
+import { noHealthyInstance } from "./balancer.js";
 import type { AppInstances } from "./balancer.js";
 import type { Instance, PassiveOptions } from "./instance.js";
 import type { Upstreams } from "./upstreams.js";
@@ -285,41 +285,22 @@ function toolError(app: string, tool: string, result: ToolResult): ToolError {
   });
 }
 
-function readJson(req: IncomingMessage, max: number): Promise<Record<string, unknown> | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max) {
-        reject(new PayloadTooLargeError(`Request body exceeds ${max} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("error", reject);
-    req.on("end", () => {
-      const text = Buffer.concat(chunks).toString("utf8");
-      if (text.trim() === "") return resolve(undefined);
-      try {
-        const value = JSON.parse(text) as unknown;
-        if (value === null || typeof value !== "object" || Array.isArray(value)) {
-          return reject(new BadRequestError("A tool's arguments are a JSON object"));
-        }
-        resolve(value as Record<string, unknown>);
-      } catch (cause) {
-        reject(new BadRequestError("Request body is not valid JSON", { cause }));
-      }
-    });
-  });
-}
-
-function noHealthyInstance(app: AppInstances): NoHealthyInstanceError {
-  return new NoHealthyInstanceError(
-    `App "${app.name}" has no healthy instance (${app.instances.length} registered, all unhealthy or ejected)`,
-    { data: { name: app.name, instances: app.instances.length } },
-  );
+async function readJson(
+  req: IncomingMessage,
+  max: number,
+): Promise<Record<string, unknown> | undefined> {
+  const text = await readBody(req, max);
+  if (text.trim() === "") return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new BadRequestError("Request body is not valid JSON", { cause });
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new BadRequestError("A tool's arguments are a JSON object");
+  }
+  return value as Record<string, unknown>;
 }
 
 /** Errors of a connection that never reached the server. */
