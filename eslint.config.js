@@ -6,7 +6,7 @@ export default tseslint.config(
   { ignores: ["dist/**", "coverage/**", "node_modules/**", "bench/results/**"] },
   js.configs.recommended,
   {
-    files: ["**/*.ts"],
+    files: ["**/*.ts", "console/**/*.tsx"],
     extends: [...tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },

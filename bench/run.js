@@ -3,7 +3,8 @@
 // at 1 and 32 connections with the load generator in its own process, prints medians with
 // ratios and each proxy's CPU time per request (bench/lib/cpu.js), then the figures beyond
 // throughput (client, discovery, launch, the change-feed figures: propagation, fan-out, workers,
-// and the instance figures: balancer, health checks, a killed instance), and writes
+// the instance figures: balancer, health checks, a killed instance; the MCP figures; and the
+// metrics figure: a gateway with metrics against one without), and writes
 // bench/results/latest.json. See bench/lib/options.js for the flags.
 import { nginxVersion, selectContenders } from "./contenders.js";
 import { CPU_SOURCE, cpuMeter } from "./lib/cpu.js";
@@ -11,6 +12,7 @@ import { feedEstimate, feedFigures } from "./lib/feed-figures.js";
 import { clientFigures, discoveryFigures, launchFigures } from "./lib/figures.js";
 import { instanceFigures, instancesEstimate } from "./lib/instances.js";
 import { mcpEstimate, mcpFigures, mcpSettings } from "./lib/mcp.js";
+import { metricsEstimate, metricsFigures, metricsSettings } from "./lib/metrics.js";
 import { measure } from "./lib/load.js";
 import { USAGE } from "./lib/options.js";
 import { startServer } from "./lib/procs.js";
@@ -131,7 +133,8 @@ async function main(opts, shared) {
       opts.launchRuns * 0.6 +
       feedEstimate(opts) +
       instancesEstimate(opts) +
-      mcpEstimate(opts),
+      mcpEstimate(opts) +
+      metricsEstimate(opts),
   );
   const { load, pinning } = prepareRun(opts, estimate);
 
@@ -160,6 +163,7 @@ async function main(opts, shared) {
   const { propagation, fanout, workers } = feed;
   const instances = await instanceFigures({ opts, load, shared, log });
   const mcp = await mcpFigures({ opts, load, shared, log });
+  const metrics = await metricsFigures({ opts, load, shared, log });
   const targets = report.targets({
     scenarios,
     ratios,
@@ -169,6 +173,7 @@ async function main(opts, shared) {
     feed,
     instances,
     mcp,
+    metrics,
   });
   report.printReport({
     scenarios,
@@ -180,6 +185,7 @@ async function main(opts, shared) {
     feed,
     instances,
     mcp,
+    metrics,
     targets,
     connections: opts.connections,
     log,
@@ -204,6 +210,7 @@ async function main(opts, shared) {
       workers: opts.workers,
       instances: opts.instances,
       mcp: mcpSettings(opts),
+      metrics: metricsSettings(opts),
     },
     load_generator: load.version ? `${load.tool} ${load.version}` : load.tool,
     latency_source: load.latency_source,
@@ -223,6 +230,7 @@ async function main(opts, shared) {
     workers,
     instances,
     mcp,
+    metrics,
     targets,
   };
   writeResult(opts.out, result);

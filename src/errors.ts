@@ -248,6 +248,14 @@ export const ERROR_CODES = {
     description:
       "The request would reach this gateway again (it was registered as its own app, directly or through another gateway).",
   },
+  CONSOLE_NOT_BUILT: {
+    className: "ConsoleNotBuiltError",
+    status: 503,
+    retryable: false,
+    wire: true,
+    description:
+      "The gateway console's files are not in `dist/console` (running from source without a build): run `npm run build`.",
+  },
   REMOTE_ERROR: {
     className: "RemoteError",
     status: 500,
@@ -492,6 +500,9 @@ export type UpstreamTimeoutError = InstanceType<typeof UpstreamTimeoutError>;
 /** A request that would loop back into this gateway. */
 export const LoopDetectedError = errorClass("LOOP_DETECTED");
 export type LoopDetectedError = InstanceType<typeof LoopDetectedError>;
+/** The console's built files are missing. */
+export const ConsoleNotBuiltError = errorClass("CONSOLE_NOT_BUILT");
+export type ConsoleNotBuiltError = InstanceType<typeof ConsoleNotBuiltError>;
 
 /** Non-2xx reply without a Portico code. */
 export const ToolError = errorClass("TOOL_ERROR");

@@ -27,6 +27,8 @@ export type {
 export { JsonText } from "./service/json-text.js";
 export type { ServeOptions, ServedService } from "./service/serve.js";
 export type { RegistrationInfo, SelfRegistrationOptions } from "./service/self-registration.js";
+export { LOG_LEVELS } from "./observe/log-options.js";
+export type { LogLevel } from "./observe/log-options.js";
 
 export { connect } from "./client/connect.js";
 export type { ConnectOptions, ConnectTasksOptions } from "./client/connect.js";
@@ -54,7 +56,13 @@ export type {
 export type { AppCallOptions, AppClient, AppClientMembers } from "./gateway/app-client.js";
 export { APP_NAME_PATTERN, RESERVED_APP_NAMES, isValidAppName } from "./gateway/app-name.js";
 export { gatewayTasks } from "./gateway/tasks.js";
-export type { AppInfo, AppKind, InstanceInfo, RegisteredApp } from "./gateway/tasks.js";
+export type {
+  AppInfo,
+  AppKind,
+  AppStatsReply,
+  InstanceInfo,
+  RegisteredApp,
+} from "./gateway/tasks.js";
 export type { FeedFollower, FeedListener } from "./gateway/state/feed-follower.js";
 export { SseParser } from "./gateway/client/event-stream.js";
 export type { ServerEvent } from "./gateway/client/event-stream.js";
@@ -114,6 +122,7 @@ export {
   InstanceMismatchError,
   OpenApiInvalidError,
   LoopDetectedError,
+  ConsoleNotBuiltError,
   RegistryUnavailableError,
   InsecureBindError,
   errorFromWire,

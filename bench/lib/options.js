@@ -29,6 +29,8 @@ export const USAGE = `usage: node bench/run.js [options]   (npm run bench -- [op
                        only these
   --skip-mcp           no MCP figures (tools/call vs HTTP, tools/list with 1/100/1,000 apps);
                        node bench/mcp.js runs only these
+  --skip-metrics       no metrics figure (gateway with metrics vs metrics: false, same run);
+                       node bench/metrics.js runs only this
   --health-apps N      apps of the health-check figure (default 1000)
   --trials N           propagation trials per registry (default 300, quick 100; at least 100)
   --subscribers N      fan-out subscribers (default 1000)
@@ -40,6 +42,7 @@ export function parseOptions(argv = process.argv.slice(2)) {
   const options = Object.fromEntries(strings.map((n) => [n, { type: "string" }]));
   const switches = ["quick", "help", "skip-discovery", "skip-launch", "skip-registries"];
   switches.push("skip-propagation", "skip-fanout", "skip-workers", "skip-instances", "skip-mcp");
+  switches.push("skip-metrics");
   for (const flag of switches) {
     options[flag] = { type: "boolean" };
   }
@@ -111,6 +114,15 @@ export function parseOptions(argv = process.argv.slice(2)) {
     // rounds (5 x 6 s; quick 3 x 2 s), so one disturbed pair moves the medians less. Each
     // gateway start is warmed up again (a fresh process): 2 s is enough for its JIT here.
     mcp: a["skip-mcp"] ? null : {},
+    // The metrics figure (issue 10): a cost of at most 3 %, so more, shorter rounds as for the
+    // instance figures (5 x 6 s; quick 3 x 2 s).
+    metrics: a["skip-metrics"]
+      ? null
+      : {
+          rounds: a.rounds === undefined ? (quick ? 3 : 5) : rounds,
+          duration: a.duration === undefined ? (quick ? 2 : 6) : duration,
+          warmup: quick ? 1 : 2,
+        },
     instances: a["skip-instances"]
       ? null
       : {

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import { instanceTargets, printInstances } from "./instances-report.js";
 import { mcpTargets, printMcp } from "./mcp-report.js";
+import { metricsTargets, printMetrics } from "./metrics.js";
 import { fmt, median, ratio, round, table } from "./stats.js";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -141,6 +142,7 @@ export function cpuFigures(scenarios, source) {
 /** The targets, each with its value from this run (null when not measured). */
 export function targets(o) {
   const { scenarios, ratios: rat, client, discovery, launch, feed = {}, instances, mcp } = o;
+  const { metrics } = o;
   const c32 = scenarios.c32 ?? {};
   const c1 = scenarios.c1 ?? {};
   const gw = (other) => round(ratio(c32.portico?.rps, c32[other]?.rps), 3);
@@ -222,6 +224,7 @@ export function targets(o) {
     ],
     ...instanceTargets(instances),
     ...mcpTargets(mcp),
+    ...metricsTargets(metrics),
   ];
   return judge(list);
 }
@@ -406,6 +409,7 @@ export function printReport(o) {
   printFeed(o.feed ?? {}, log);
   printInstances(o.instances, log);
   printMcp(o.mcp, log);
+  printMetrics(o.metrics, log);
   printTargets(tg, log);
 }
 

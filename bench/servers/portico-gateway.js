@@ -7,7 +7,8 @@
 // $PORTICO_REGISTRY is set: a contender never changes with the harness's environment):
 // sqlite:///abs/file.db or redis://127.0.0.1:PORT/DB for the portico-sqlite and portico-redis
 // contenders and the propagation figures.
-// --options JSON: more Gateway options (the instance figures: balance, health, passiveHealth).
+// --options JSON: more Gateway options (the instance figures: balance, health, passiveHealth;
+// the metrics figure: metrics).
 // With --secured: adminToken and callToken from $PORTICO_ADMIN_TOKEN and $PORTICO_CALL_TOKEN
 // (both required; never on the command line), registration with the admin token. Without it
 // those variables are removed first, so that the plain gateway is never secured by accident.
@@ -34,7 +35,7 @@ function security() {
 function gatewayOptions() {
   if (args.options === undefined) return {};
   const given = JSON.parse(args.options);
-  const allowed = ["balance", "health", "passiveHealth"];
+  const allowed = ["balance", "health", "passiveHealth", "metrics"];
   const unknown = Object.keys(given).filter((key) => !allowed.includes(key));
   if (unknown.length > 0) fail(`--options: only ${allowed.join(", ")} (got ${unknown.join(", ")})`);
   return given;

@@ -26,6 +26,10 @@ export interface SecurityFlags {
   /** false with --no-mcp. */
   mcp?: boolean;
   mcpPath?: string;
+  /** false with --no-docs. */
+  docs?: boolean;
+  /** false with --no-metrics. */
+  metrics?: boolean;
 }
 
 /** What the gateway-only flags parse into. */
@@ -88,7 +92,9 @@ export function addSecurityOptions(command: Command): Command {
       parseMs,
     )
     .option("--no-mcp", "do not serve the MCP endpoint (tools over Streamable HTTP)")
-    .option("--mcp-path <path>", "where the MCP endpoint is served (/mcp)");
+    .option("--mcp-path <path>", "where the MCP endpoint is served (/mcp)")
+    .option("--no-docs", "do not serve the API reference at /docs (/openapi.json stays)")
+    .option("--no-metrics", "no GET /metrics and no request counting");
 }
 
 /** Adds the gateway's upstream flags: the SSRF allow-list, body caps, timeouts, in-flight cap. */
@@ -151,6 +157,8 @@ export function policyOptionsFrom(flags: SecurityFlags): PolicyOptions {
         : flags.mcpPath === undefined
           ? undefined
           : { path: flags.mcpPath },
+    docs: flags.docs === false ? false : undefined,
+    metrics: flags.metrics === false ? false : undefined,
   });
 }
 

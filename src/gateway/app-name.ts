@@ -49,6 +49,8 @@ export const RESERVED_APP_NAMES: ReadonlySet<string> = new Set([
   "mcp",
   "openapi",
   "events",
+  "console",
+  "metrics",
   // JavaScript machinery
   "then",
   "catch",

@@ -28,6 +28,9 @@ import { EventStreams } from "./events/event-streams.js";
 import { registerEventsRoute } from "./events/events-route.js";
 import { Forwarder } from "./forward/forwarder.js";
 import { AppTable } from "./state/app-table.js";
+import { AppsOpenApi } from "./state/apps-openapi.js";
+import { isDocsPath } from "../service/http/docs-route.js";
+import type { OpenApiDocument } from "../service/openapi.js";
 import {
   editApp,
   endpointDifference,
@@ -57,6 +60,16 @@ import { builtinTasks } from "../contract/builtins.js";
 import type { McpOptions } from "../service/options.js";
 import type { McpHandler } from "../service/http-app.js";
 import { packageVersion } from "../version.js";
+import { isConsolePath, registerConsoleRoutes } from "./console/console-routes.js";
+import { gatewayLinks } from "./console/index-page.js";
+import type { IndexLink } from "./console/index-page.js";
+import { composeObservers } from "../observe/forward-observer.js";
+import { createLogObserver } from "../observe/log-observer.js";
+import type { ForwardObserver } from "../observe/forward-observer.js";
+import { AppMetrics } from "../observe/app-metrics.js";
+import { appStatsReply, registryBackend } from "../observe/app-stats.js";
+import { addGatewayMetrics } from "../observe/gateway-metrics.js";
+import { observeCall } from "../observe/observe-call.js";
 
 /** Options of a gateway. */
 export interface GatewayOptions extends ServiceOptions {
@@ -104,6 +117,8 @@ export interface GatewayOptions extends ServiceOptions {
   passiveHealth?: Partial<PassiveOptions> | false;
   /** How calls spread over an app's instances (`least-in-flight`, the default, or `round-robin`). */
   balance?: BalanceStrategy;
+  /** The console at `/console` (true); `false` leaves only the `/` index. */
+  console?: boolean;
 }
 
 /** How an instance is registered. */
@@ -151,11 +166,23 @@ export class Gateway extends Service {
   private sweeper: LeaseSweeper | undefined;
   /** Endpoint names every Portico app has that only the admin may call (lower case). */
   private readonly adminEndpoints: ReadonlySet<string>;
+  /** The registered apps' part of `/openapi.json` and `/docs` (made on first read). */
+  private appsOpenApi: AppsOpenApi | undefined;
   private readonly maxInFlightPerApp: number;
   /** Apps that are MCP servers: their connections and calls. */
   private readonly mcpApps: McpApps;
   /** Re-discoveries in progress, by app and instance, so a restart is handled once. */
   private readonly rediscovering = new Set<string>();
+  /** Whether `/console` is served. */
+  private readonly consoleOn: boolean;
+  /** What `GET /` links to. */
+  private readonly indexLinks: IndexLink[];
+  /** Per-app request counters (undefined: `metrics: false`). */
+  private readonly appMetrics: AppMetrics | undefined;
+  /** What watches every call routed to an app (metrics, logs); undefined: nothing does. */
+  private readonly observer: ForwardObserver | undefined;
+  /** The MCP endpoint once loaded (its subscribers are counted). */
+  private mcpServer: { subscriberCount: number } | undefined;
 
   constructor(options: GatewayOptions = {}) {
     super(options);
@@ -231,6 +258,19 @@ export class Gateway extends Service {
     }
     this.adminEndpoints = new Set(this.endpointNames("admin").map((n) => n.toLowerCase()));
     this.maxInFlightPerApp = options.maxInFlightPerApp ?? 0;
+    this.consoleOn = booleanOption("console", options.console);
+    this.indexLinks = gatewayLinks({
+      console: this.consoleOn,
+      docs: options.docs !== false,
+      metrics: this.metrics !== undefined,
+    });
+    this.appMetrics = this.metrics ? new AppMetrics() : undefined;
+    this.observer = composeObservers([
+      this.appMetrics,
+      createLogObserver(this.logger),
+
+      this.tracing.forwardObserver(),
+    ]);
     this.forwarder = new Forwarder({
       upstreams: this.upstreams,
       fleet: this.fleet,
@@ -241,6 +281,7 @@ export class Gateway extends Service {
       adminEndpoints: this.adminEndpoints,
       onUnknownApp: (name) => this.awaitApp(name),
       mcp: (req, res, app, path) => this.mcpApps.handleHttp(req, res, app, path),
+      observer: this.observer,
     });
     this.table = new AppTable(this.fleet, (app) => this.withHealth(app));
     this.mcpApps = new McpApps({
@@ -257,6 +298,7 @@ export class Gateway extends Service {
       maxBodyBytes: this.bodyLimit,
     });
     this.table.onChange((change) => this.mcpApps.changed(change, () => this.table.records()));
+    this.observeApps();
     // An in-process registry opens at once, so `app.inject()` works without `serve()`.
     if (typeof this.registrySource !== "string" || this.registrySource === "memory://") {
       this.open().catch(() => undefined); // serve() and every write await it and report errors
@@ -442,6 +484,36 @@ export class Gateway extends Service {
     return super.serve(options);
   }
 
+  /** Counts per app, with the gateway's gauges on `/metrics`, and answers `app_stats`. */
+  private observeApps(): void {
+    const apps = this.appMetrics;
+    const subscribers = (): { events: number; mcp: number } => ({
+      events: this.events.size,
+      mcp: this.mcpServer?.subscriberCount ?? 0,
+    });
+    this.addEndpoint(
+      gatewayTasks.app_stats,
+      () =>
+        appStatsReply({
+          metrics: apps,
+          names: this.fleet.apps.keys(),
+          backend: registryBackend(this.registryInstance ?? this.registrySource),
+          revision: this.table.revision,
+          subscribers: subscribers(),
+        }),
+      { methods: ["GET", "POST"] },
+    );
+    if (!apps || !this.metrics) return;
+    this.table.onChange(() => apps.prune(this.fleet.apps));
+    addGatewayMetrics(this.metrics, apps, {
+      apps: () => this.fleet.apps.values(),
+      appCount: () => this.fleet.apps.size,
+      revision: () => this.table.revision,
+      eventSubscribers: () => this.events.size,
+      mcpSubscribers: () => subscribers().mcp,
+    });
+  }
+
   /** Open `/events` streams. */
   get eventSubscribers(): number {
     return this.events.size;
@@ -472,6 +544,11 @@ export class Gateway extends Service {
         return this.feed;
       },
     });
+    registerConsoleRoutes(app, {
+      console: this.consoleOn,
+      title: `${this.constructor.name} ${this.id}`,
+      links: this.indexLinks,
+    });
   }
 
   /** The gateway's MCP endpoint: the tools of every registered app (loaded on first use). */
@@ -485,8 +562,9 @@ export class Gateway extends Service {
       passive: this.fleet.passive,
       upstreamTimeout: this.upstreams.options.upstreamTimeout,
       maxInFlightPerApp: this.maxInFlightPerApp,
+      observer: this.observer,
     };
-    return createGatewayMcp(
+    const endpoint = createGatewayMcp(
       {
         name: this.constructor.name,
         version: packageVersion(),
@@ -498,17 +576,40 @@ export class Gateway extends Service {
         callTool: async (app, tool, args, call) => {
           const denied = await this.policy.authorize(call.req, "call", app.name);
           if (denied) throw denied;
-          return this.mcpApps.callTool(app, tool, args, call.signal);
+          return observeCall(this.observer, {
+            req: call.req,
+            app: app.name,
+            run: () => this.mcpApps.callTool(app, tool, args, call.signal),
+            // A tool's error result is what HTTP callers of the tool get as 422 TOOL_ERROR.
+            statusOf: (result) => (result.isError ? 422 : 200),
+            gone: () => call.signal.aborted,
+          });
         },
         adminEndpoints: this.adminEndpoints,
         builtinEndpoints: new Set(Object.keys(builtinTasks)),
       },
       { ...options, maxRequestBodySize: this.bodyLimit },
     );
+    this.mcpServer = endpoint;
+    return endpoint;
   }
 
   protected override handleRaw(req: IncomingMessage, res: ServerResponse): boolean {
+    // `/console/...` is the console's, not an app's ("console" is a reserved app name).
+    if (this.consoleOn && isConsolePath(req.url)) return false;
+    // `/docs/...` is the API reference's (swagger-ui's files, its document): "docs" is reserved too.
+    if (this.docsServed && isDocsPath(req.url)) return false;
     return this.forwarder.handle(req, res);
+  }
+
+  /** The gateway's own document with every registered app's operations first. */
+  protected override openApiDocument(): OpenApiDocument {
+    this.appsOpenApi ??= new AppsOpenApi(this.table, {
+      security: { callToken: this.policy.hasCallToken, adminToken: this.policy.hasAdminToken },
+      adminEndpoints: this.adminEndpoints,
+      builtins: new Set(Object.keys(builtinTasks)),
+    });
+    return this.appsOpenApi.document(super.openApiDocument());
   }
 
   protected override heartbeatDetails(): unknown {
@@ -655,6 +756,13 @@ function checkPath(path: string): string {
     );
   }
   return path;
+}
+
+/** An on/off option, true by default. */
+function booleanOption(name: string, value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value === "boolean") return value;
+  throw new InvalidOptionsError(`${name} must be true or false`, { data: { [name]: value } });
 }
 
 function balanceStrategy(value: unknown): BalanceStrategy {

@@ -63,6 +63,36 @@ export const appInfoSchema = z.object({
 /** One registered app: name, URL and its endpoints (JSON Schemas included). */
 export type AppInfo = z.infer<typeof appInfoSchema>;
 
+/** What `app_stats` answers (see the README's "Metrics"). */
+export const appStatsSchema = z.object({
+  window_s: z.number().describe("Seconds the rates and percentiles cover (60)"),
+  registry: z.object({
+    backend: z.string().describe("memory, sqlite, redis, or custom"),
+    revision: z.number().int().describe("The registry revision this gateway's table reflects"),
+  }),
+  subscribers: z.object({
+    events: z.number().int().describe("Open /events streams"),
+    mcp: z.number().int().describe("MCP clients listening for tool list changes"),
+  }),
+  apps: z.array(
+    z.object({
+      name: z.string(),
+      requests: z.number().int().describe("Requests since the gateway started"),
+      errors: z
+        .number()
+        .int()
+        .describe("Of those, replies with status >= 500 or made by the gateway (its error codes)"),
+      rate: z.number().describe("Requests per second over the window"),
+      error_rate: z.number().describe("Share of errors over the window, 0 to 1"),
+      p50_ms: z.number().nullable().describe("Median latency over the window (null: no request)"),
+      p99_ms: z.number().nullable().describe("99th percentile latency over the window"),
+    }),
+  ),
+});
+
+/** What `app_stats` answers. */
+export type AppStatsReply = z.infer<typeof appStatsSchema>;
+
 /** The Gateway's endpoints, keyed by wire name. */
 export const gatewayTasks = {
   register_app: task({
@@ -153,6 +183,12 @@ export const gatewayTasks = {
         .optional()
         .describe("The registry revision this list reflects (order it against /events)"),
     }),
+  }),
+  app_stats: task({
+    name: "app_stats",
+    description:
+      "Per-app request counts, rate, error rate and p50/p99 latency over the last minute, from this gateway's own counters; with its registry backend and revision and its subscribers.",
+    output: appStatsSchema,
   }),
 } as const;
 

@@ -148,6 +148,15 @@ export class McpEndpoint {
     return this.sessions.size;
   }
 
+  /** Clients that can be told of tool changes: 2025 session streams, 2026 subscriptions. */
+  get subscriberCount(): number {
+    let streams = 0;
+    for (const session of this.sessions.values()) streams += session.streams;
+    // The SDK's in-process bus counts its open `subscriptions/listen` streams.
+    const bus = this.modern.bus as { listenerCount?: number };
+    return streams + (bus.listenerCount ?? 0);
+  }
+
   /** Serves one request of the endpoint's path (`body`: the parsed JSON of a POST). */
   async handle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     const plain = this.options.fastPath === false ? undefined : plainRequest(req, body);

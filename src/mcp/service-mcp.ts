@@ -16,6 +16,7 @@ import { errorResult, inputFromArguments, resultOf, toolOf } from "./tool-shape.
 import type { ToolBinding, ToolResult } from "./tool-shape.js";
 import { EndpointNotFoundError } from "../errors.js";
 import type { McpOptions } from "../service/options.js";
+import type { RequestCounts } from "../observe/metrics-counts.js";
 
 /** Built-ins that are tools too (the others describe the service to Portico clients). */
 const BUILTIN_TOOLS = new Set(["status", "heartbeat"]);
@@ -26,6 +27,8 @@ export interface ServiceMcpHost extends InvokeHost {
   version: string;
   description: string;
   endpoints(): Iterable<RegisteredEndpoint>;
+  /** The request counters of an endpoint's tool calls (absent: metrics are off). */
+  counts?: ((endpoint: string) => RequestCounts) | undefined;
 }
 
 /** Settings of the endpoint itself (sessions, limits, page size). */
@@ -37,6 +40,7 @@ const SERVICE_TTL_MS = 5 * 60_000;
 interface ServiceTool {
   binding: ToolBinding;
   invoke: Invoke;
+  counts: RequestCounts | undefined;
 }
 
 /** The MCP endpoint of a service. */
@@ -48,6 +52,7 @@ export function createServiceMcp(host: ServiceMcpHost, settings: McpSettings): M
     tools.set(endpoint.name, {
       binding: toolOf(describeEndpoint(endpoint)),
       invoke: createInvoke(endpoint, host),
+      counts: host.counts?.(endpoint.name),
     });
   }
   const pages = new ToolPages(
@@ -83,14 +88,25 @@ async function callTool(
       }),
     );
   }
+  const started = tool.counts && performance.now();
   try {
     const input = inputFromArguments(tool.binding.input, args);
     const result = await tool.invoke(input, new McpContext(call));
-    if (result.kind === "empty") return resultOf(tool.binding.output, undefined);
-    const value = result.kind === "json" ? JSON.parse(result.text.text.toString()) : result.value;
-    return resultOf(tool.binding.output, value);
+    const value =
+      result.kind === "empty"
+        ? undefined
+        : result.kind === "json"
+          ? JSON.parse(result.text.text.toString())
+          : result.value;
+    const reply = resultOf(tool.binding.output, value);
+    if (started !== undefined) tool.counts?.observe(200, (performance.now() - started) / 1000);
+    return reply;
   } catch (error) {
-    return errorResult(toPorticoError(error));
+    const mapped = toPorticoError(error);
+    // Counted with the status the same failure gets over HTTP (422 for invalid arguments...).
+    if (started !== undefined)
+      tool.counts?.observe(mapped.status, (performance.now() - started) / 1000);
+    return errorResult(mapped);
   }
 }
 

@@ -7,7 +7,8 @@ import type { IncomingHttpHeaders } from "node:http";
 /**
  * What a request wants to do, as the policy sees it:
  * - `public`: `status` and `heartbeat` (health probes; still Host-checked);
- * - `call`: every other endpoint, list and docs page, and forwarded calls (caller token);
+ * - `call`: every other endpoint, list and OpenAPI document, and forwarded calls (caller token);
+ *   the API reference's page and assets at `/docs` are `public` (they hold no data);
  * - `admin`: `shutdown`, `register_app`, `unregister_app`, and forwarded calls that reach an
  *   app's own admin endpoints (admin token; loopback peers only when none is configured).
  */
@@ -51,8 +52,9 @@ export interface SecurityOptions {
    */
   adminToken?: string;
   /**
-   * Bearer token for every call but `status` and `heartbeat`: endpoints, lists, docs and
-   * forwarded calls (`$PORTICO_CALL_TOKEN`). The admin token is accepted too. Off by default.
+   * Bearer token for every call but `status`, `heartbeat` and the `/docs` page: endpoints, lists,
+   * the OpenAPI document and forwarded calls (`$PORTICO_CALL_TOKEN`). The admin token is accepted
+   * too. Off by default.
    */
   callToken?: string;
   /** Listen on a non-loopback address without an admin token (false). */

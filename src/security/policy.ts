@@ -89,8 +89,9 @@ export class AccessPolicy {
     options: SecurityOptions,
     serverId: string,
     /**
-     * Whether a same-origin page may call admin endpoints. Not on a gateway: every app it
-     * forwards to is served from the gateway's own origin, so a page of any app would count.
+     * Whether a same-origin page may call admin endpoints. On a gateway only with an admin
+     * token configured: every app it forwards to is served from the gateway's own origin, so
+     * without a token a page of any app would count.
      */
     private readonly sameOriginAdmin = true,
   ) {
@@ -119,6 +120,11 @@ export class AccessPolicy {
   /** True when admin actions need a token (else loopback peers only). */
   get hasAdminToken(): boolean {
     return this.adminToken !== undefined;
+  }
+
+  /** True when calls need the caller token (the API reference then declares bearer auth). */
+  get hasCallToken(): boolean {
+    return this.callToken !== undefined;
   }
 
   /**
@@ -257,8 +263,11 @@ export class AccessPolicy {
   private originAllowed(origin: string, host: string | undefined): boolean {
     const normalized = normalizeOrigin(origin);
     if (this.allowedOrigins.has(normalized)) return true;
-    // Same-origin: a page served by this very server may administer it (not on a gateway).
-    if (!this.sameOriginAdmin) return false;
+    // Same-origin: a page served by this very server may administer it. On a gateway every app
+    // shares its origin, so there only when an admin token is configured (and then required,
+    // next): the console's user types it in, and a bearer token is no ambient credential
+    // another app's page could ride on.
+    if (!this.sameOriginAdmin && this.adminToken === undefined) return false;
     try {
       return host !== undefined && new URL(origin).host === host.toLowerCase();
     } catch {

@@ -75,7 +75,7 @@ export interface RegisteredEndpoint {
 }
 
 /** Routes every service serves besides its endpoints (`/openapi.json` is no valid name anyway). */
-const SERVICE_ROUTES: ReadonlySet<string> = new Set(["docs", "mcp"]);
+const SERVICE_ROUTES: ReadonlySet<string> = new Set(["docs", "mcp", "metrics"]);
 
 /** Checks a new endpoint name: identifier, not a client member or service route, not taken. */
 export function assertNewEndpoint(name: string, taken: ReadonlyMap<string, unknown>): void {

@@ -6,7 +6,8 @@ import { STATUS_CODES, createServer } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Socket } from "node:net";
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from "node:http";
-import Fastify from "fastify";
+import Fastify, { LogController } from "fastify";
+import type { Logger } from "pino";
 import type {
   FastifyBaseLogger,
   FastifyBodyParser,
@@ -21,6 +22,8 @@ import type { AccessAction } from "../security/options.js";
 import type { AccessPolicy } from "../security/policy.js";
 import { drainBody, errorHeaders, sendError } from "./http/send-error.js";
 import { readBody } from "./http/read-body.js";
+import { registerDocs } from "./http/docs-route.js";
+import type { DocsHost } from "./http/docs-route.js";
 import {
   BadRequestError,
   ERROR_CODES,
@@ -37,6 +40,11 @@ import {
 import { callerAuth } from "./endpoint.js";
 import type { CallerAuth, HandlerContext, RegisteredEndpoint } from "./endpoint.js";
 import { createInvoke } from "./invoke.js";
+import { logRequests } from "../observe/log-requests.js";
+import { REQUEST_ID_HEADER, requestIdOf } from "../observe/request-id.js";
+import type { Tracing } from "../observe/trace-otel.js";
+import type { ServerMetrics } from "../observe/metrics.js";
+import { countReplies } from "../observe/metrics-hook.js";
 import type { InvokeResult } from "./invoke.js";
 
 /** What the app builder needs from a service. */
@@ -44,10 +52,16 @@ export interface AppHost {
   endpoints(): Iterable<RegisteredEndpoint>;
   isStopping(): boolean;
   openApi(): unknown;
-  docsPage(): string;
+  /** The API reference at `/docs` (absent: `docs: false`). */
+  docs?: DocsHost;
+  /** `GET /` leads to the reference (plain services; a gateway serves its own index). */
+  rootToDocs?: boolean;
   /** Handles a request before fastify routing; returns true when it did (gateway forwarding). */
   handleRaw(req: IncomingMessage, res: ServerResponse): boolean;
-  logger: boolean | Record<string, unknown>;
+  /** The pino logger (undefined: none). */
+  logger: Logger | undefined;
+  /** OpenTelemetry spans of endpoint calls, when a tracer is registered. */
+  tracing: Tracing;
   bodyLimit: number;
   policy: AccessPolicy;
   /** Milliseconds a client may take to send a whole request, and its headers. */
@@ -55,6 +69,8 @@ export interface AppHost {
   headersTimeout: number;
   /** The MCP endpoint, when served: its path and the endpoint (loaded on the first request). */
   mcp?: McpRoute;
+  /** Request counters per endpoint (absent: metrics are off). */
+  metrics?: Pick<ServerMetrics, "endpoint">;
 }
 
 /** The MCP route of a service: the SDK loads on its first request, never before. */
@@ -91,7 +107,13 @@ export function buildHttpApp(host: AppHost): FastifyInstance {
   const mcpPost = host.mcp && rawMcpPost(host, host.mcp);
   const unused = new Set<Socket>();
   const app = Fastify({
-    logger: host.logger,
+    // Typed as fastify's base logger, which every app of ours is built with.
+    loggerInstance: host.logger as FastifyBaseLogger | undefined,
+    // One debug line per request (logRequests) instead of fastify's two info lines.
+    logController: new LogController({ disableRequestLogging: true }),
+    // The id stamped on the request when it arrived (an inject()ed one gets it here).
+    requestIdHeader: false,
+    genReqId: (req) => requestIdOf(req.headers),
     bodyLimit: host.bodyLimit,
     // Errors fastify meets before routing (a malformed URL) get our JSON body too.
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
@@ -109,8 +131,11 @@ export function buildHttpApp(host: AppHost): FastifyInstance {
             connectionsCheckingInterval: Math.min(1_000, host.headersTimeout),
           },
           (req, res) => {
+            // First thing: forwarded requests and the raw MCP path never reach fastify's genReqId.
+            const id = requestIdOf(req.headers);
             if (host.handleRaw(req, res)) return;
             if (mcpPost && req.method === "POST" && pathOf(req.url) === mcpPost.path) {
+              res.setHeader(REQUEST_ID_HEADER, id);
               return mcpPost.handle(req, res);
             }
             handler(req, res);
@@ -129,6 +154,7 @@ export function buildHttpApp(host: AppHost): FastifyInstance {
     done();
   });
   app.addHook("onRequest", (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
     const raw = request.raw;
     if (!ANSWERED_METHODS.has(raw.method ?? "")) {
       void reply.header("allow", [...ANSWERED_METHODS].join(", "));
@@ -141,6 +167,7 @@ export function buildHttpApp(host: AppHost): FastifyInstance {
     if (pending === undefined) return done();
     pending.then((error) => done(error), done);
   });
+  logRequests(app, host.logger);
   // JSON only: fastify's default text/plain parser would hand handlers strings (415 instead).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/json", { parseAs: "string" }, jsonParser(app));
@@ -152,9 +179,7 @@ export function buildHttpApp(host: AppHost): FastifyInstance {
   for (const endpoint of host.endpoints()) addRoute(app, host, endpoint);
   if (host.mcp) addMcpRoute(app, host.mcp);
   app.get("/openapi.json", () => host.openApi());
-  app.get("/docs", (_request, reply) =>
-    reply.type("text/html; charset=utf-8").send(host.docsPage()),
-  );
+  if (host.docs) registerDocs(app, host.docs, host.rootToDocs === true);
   return app;
 }
 
@@ -182,6 +207,10 @@ function addRoute(app: FastifyInstance, host: AppHost, endpoint: RegisteredEndpo
     method: [...HTTP_METHODS],
     url: `/${endpoint.name}`,
     config: { access: endpoint.access } satisfies RouteAccess,
+    // Every reply of the route counts, whoever made it (the handler, the policy's 401, a 422).
+    ...(host.metrics
+      ? { onResponse: countReplies(host.metrics.endpoint(endpoint.name, "http")) }
+      : {}),
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       if (!allowed.has(request.method)) {
         void reply.header("allow", endpoint.methods.join(", "));
@@ -190,12 +219,19 @@ function addRoute(app: FastifyInstance, host: AppHost, endpoint: RegisteredEndpo
         );
       }
       const context = new HttpContext(request, reply);
+      const span = host.tracing.otel?.endpoint(endpoint.name, request.raw);
       let result: InvokeResult;
       try {
-        result = await invoke(request.body, context);
+        result = await (span
+          ? span.run(() => invoke(request.body, context))
+          : invoke(request.body, context));
+      } catch (error) {
+        span?.end(toPorticoError(error));
+        throw error;
       } finally {
         context.release();
       }
+      span?.end(result.kind === "empty" ? 204 : 200);
       if (result.kind === "json") {
         return reply.type("application/json; charset=utf-8").send(result.text.text);
       }

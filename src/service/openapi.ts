@@ -1,87 +1,123 @@
 /**
- * OpenAPI 3.1 document and a self-contained docs page, both derived from the endpoint
- * descriptors (the same JSON Schemas that travel in `detailed_endpoints`).
+ * The OpenAPI 3.1 document of a service, derived from its endpoint descriptors (the JSON Schemas
+ * that travel in `detailed_endpoints`), ordered for the people who read it at `/docs`: the
+ * service's own endpoints first under a tag named after it, the built-ins every service answers
+ * after them under "Built-in". A gateway puts its registered apps' operations before both.
  */
-import type { EndpointDescriptor, JsonSchema } from "../contract/endpoint.js";
+import type { EndpointDescriptor } from "../contract/endpoint.js";
+import { errorSchema, operations } from "./http/docs-operation.js";
+import type { DocsSecurity, OperationEntry } from "./http/docs-operation.js";
 
-const errorSchema: JsonSchema = {
-  type: "object",
-  required: ["error"],
-  properties: {
-    error: {
-      type: "object",
-      required: ["code", "message"],
-      properties: { code: { type: "string" }, message: { type: "string" }, data: {} },
-    },
-  },
+export type { DocsSecurity } from "./http/docs-operation.js";
+
+/** What a service's document is built from. */
+export interface OpenApiSource {
+  /** The service's name (its class name): the document's title and its endpoints' tag. */
+  title: string;
+  description: string;
+  /** Every endpoint, built-ins included. */
+  endpoints: EndpointDescriptor[];
+  /** Names of the built-in endpoints. */
+  builtins: ReadonlySet<string>;
+  security: DocsSecurity;
+}
+
+/** An OpenAPI tag. */
+export interface OpenApiTag {
+  name: string;
+  description?: string;
+}
+
+/** Paths by path, then by lower-case method. */
+export type OpenApiPaths = Record<string, Record<string, unknown>>;
+
+/** An OpenAPI document, with the members other parts add to (a gateway's apps). */
+export interface OpenApiDocument {
+  openapi: string;
+  info: Record<string, unknown>;
+  servers: { url: string; description?: string }[];
+  tags: OpenApiTag[];
+  paths: OpenApiPaths;
+  components: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** Tags and operations placed before a document's own (a gateway's registered apps). */
+export interface OpenApiSection {
+  tags: OpenApiTag[];
+  paths: OpenApiPaths;
+}
+
+/** The tag of the endpoints every Portico service answers. */
+export const BUILTIN_TAG: OpenApiTag = {
+  name: "Built-in",
+  description:
+    "What every Portico service answers: health (`status`, `heartbeat`), identity, its endpoint list and schemas, `shutdown`.",
 };
 
-function strip(schema: JsonSchema | null): JsonSchema | undefined {
-  if (!schema) return undefined;
-  const { $schema: _ignored, ...rest } = schema;
-  return rest;
-}
-
-function operation(d: EndpointDescriptor, method: string): Record<string, unknown> {
-  const input = strip(d.input_schema);
-  const output = strip(d.output_schema);
-  const error = { description: "Error", content: { "application/json": { schema: errorSchema } } };
-  // operationIds must be unique in the document: the method clients use keeps the bare name,
-  // others get a "-" suffix, which no endpoint name can contain.
-  const primary = method === (d.methods.includes("POST") ? "POST" : d.methods[0]);
+/** The OpenAPI document of a service. */
+export function buildOpenApi(source: OpenApiSource): OpenApiDocument {
+  const own = source.endpoints.filter((d) => !source.builtins.has(d.name));
+  const builtin = source.endpoints.filter((d) => source.builtins.has(d.name));
+  const security = source.security;
+  const ownTag: OpenApiTag = { name: source.title, description: source.description };
   return {
-    operationId: primary ? d.name : `${d.name}-${method.toLowerCase()}`,
-    summary: d.description || d.name,
-    ...(input && {
-      requestBody: { required: true, content: { "application/json": { schema: input } } },
-    }),
-    responses: {
-      "200": {
-        description: "Success",
-        content: { "application/json": { schema: output ?? {} } },
-      },
-      // Without an output schema a handler may return nothing, which is sent as 204.
-      ...(!output && { "204": { description: "No content" } }),
-      ...(input && { "422": { ...error, description: "Input does not match the schema" } }),
-      default: error,
+    openapi: "3.1.0",
+    info: {
+      title: source.title,
+      description: infoDescription(source.description, security),
+      version: "1.0.0",
+    },
+    // Relative to where the document is served (OpenAPI 3.1 §4.8.5): the page's origin, or the
+    // app's path when the document is read through a gateway (`/<app>/openapi.json`).
+    servers: [{ url: ".", description: "The server this document came from" }],
+    tags: [ownTag, BUILTIN_TAG],
+    paths: collect([
+      ...own.flatMap((d) => operations(d, { tag: ownTag.name, security })),
+      ...builtin.flatMap((d) => operations(d, { tag: BUILTIN_TAG.name, security })),
+    ]),
+    components: {
+      schemas: { Error: errorSchema },
+      ...((security.callToken || security.adminToken) && {
+        securitySchemes: {
+          bearer: {
+            type: "http",
+            scheme: "bearer",
+            description: security.callToken
+              ? "The caller token (the admin token is accepted too; admin operations need it)."
+              : "The admin token (admin operations only).",
+          },
+        },
+      }),
     },
   };
 }
 
-/** The OpenAPI document of a service. */
-export function buildOpenApi(
-  title: string,
-  description: string,
-  endpoints: EndpointDescriptor[],
-): Record<string, unknown> {
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const d of endpoints) {
-    paths[d.path] = Object.fromEntries(d.methods.map((m) => [m.toLowerCase(), operation(d, m)]));
-  }
+/** `doc` with `section`'s tags and operations placed before its own (a new object). */
+export function withSection(doc: OpenApiDocument, section: OpenApiSection): OpenApiDocument {
   return {
-    openapi: "3.1.0",
-    info: { title, description, version: "1.0.0" },
-    paths,
-    components: { schemas: { Error: errorSchema } },
+    ...doc,
+    tags: [...section.tags, ...doc.tags],
+    paths: { ...section.paths, ...doc.paths },
   };
 }
 
-const escape = (text: string): string =>
-  text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+/** Operations as paths, in the order given. */
+export function collect(entries: OperationEntry[]): OpenApiPaths {
+  const paths: OpenApiPaths = {};
+  for (const [path, method, operation] of entries) (paths[path] ??= {})[method] = operation;
+  return paths;
+}
 
-/** A docs page listing every endpoint with its schemas; no external assets, works offline. */
-export function renderDocsPage(title: string, endpoints: EndpointDescriptor[]): string {
-  const rows = endpoints
-    .map((d) => {
-      const schema = (s: JsonSchema | null): string =>
-        s ? `<pre>${escape(JSON.stringify(strip(s), null, 2))}</pre>` : "<em>none</em>";
-      return `<section><h2><code>${d.methods.join(", ")} ${escape(d.path)}</code></h2>
-<p>${escape(d.description)}</p><h3>Input</h3>${schema(d.input_schema)}<h3>Output</h3>${schema(d.output_schema)}</section>`;
-    })
-    .join("\n");
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${escape(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
-pre{background:#f4f4f4;padding:.5rem;overflow:auto}section{border-top:1px solid #ddd}</style></head>
-<body><h1>${escape(title)}</h1><p>OpenAPI document: <a href="openapi.json">openapi.json</a></p>
-${rows}</body></html>`;
+function infoDescription(description: string, security: DocsSecurity): string {
+  const notes = [description];
+  if (security.callToken) {
+    notes.push(
+      "Calls need the caller token (`Authorization: Bearer <token>`): enter it with **Authorize**.",
+    );
+  }
+  notes.push(
+    'Errors are JSON: `{ "error": { "code", "message", "data" } }` with the HTTP status of their code.',
+  );
+  return notes.join("\n\n");
 }

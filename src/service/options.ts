@@ -3,6 +3,7 @@
  * class so the launcher can name them without importing the class.
  */
 import type { SecurityOptions } from "../security/options.js";
+import type { LogLevel } from "../observe/log-options.js";
 
 /** Options of every service (the access policy's among them). */
 export interface ServiceOptions extends SecurityOptions {
@@ -12,8 +13,23 @@ export interface ServiceOptions extends SecurityOptions {
   pidFile?: string | null;
   /** Shown in OpenAPI and the docs page. */
   description?: string;
-  /** fastify/pino logger: `false` (default), `true`, or pino options. */
+  /**
+   * The API reference at `/docs` (swagger-ui over `/openapi.json`): on by default; `false`
+   * removes it (and a plain service's `GET /` redirect to it), `/openapi.json` stays.
+   */
+  docs?: boolean;
+  /**
+   * fastify/pino logger: `false` (default, unless `$PORTICO_LOG_LEVEL` is set), `true` (info),
+   * or pino options (`stream` or `file` say where lines go; stdout by default).
+   */
   logger?: boolean | Record<string, unknown>;
+  /** Turns the logger on at this level (over `logger`'s other pino options). */
+  logLevel?: LogLevel;
+  /**
+   * OpenTelemetry spans when `@opentelemetry/api` is installed and a tracer provider is registered
+   * before serving (on by default; `false`: none). W3C `traceparent` is propagated either way.
+   */
+  tracing?: boolean;
   /** Largest request body in bytes (1 MiB). */
   bodyLimit?: number;
   /**
@@ -21,6 +37,11 @@ export interface ServiceOptions extends SecurityOptions {
    * by default, behind the same access policy as every endpoint; `false` turns it off.
    */
   mcp?: boolean | McpOptions;
+  /**
+   * Request counting and `GET /metrics` (Prometheus text, behind the caller token): on by
+   * default; `false` removes the route and all counting (a gateway's `app_stats` then shows zeros).
+   */
+  metrics?: boolean;
 }
 
 /** Settings of a service's (or gateway's) MCP endpoint. */

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
 import { builtinTasks } from "../contract/builtins.js";
 import type { ServiceStatus } from "../contract/builtins.js";
 import { HTTP_METHODS } from "../contract/endpoint.js";
@@ -23,13 +24,17 @@ import { assertNewEndpoint, describeEndpoint } from "./endpoint.js";
 import type { AnyHandler, EndpointOptions, Handler, RegisteredEndpoint } from "./endpoint.js";
 import type { AccessAction } from "../security/options.js";
 import { buildHttpApp } from "./http-app.js";
-import { buildOpenApi, renderDocsPage } from "./openapi.js";
+import { buildOpenApi } from "./openapi.js";
+import type { OpenApiDocument } from "./openapi.js";
 import { resolveListenAddress } from "./listen-address.js";
 import type { McpOptions, ServiceOptions } from "./options.js";
 import type { McpHandler, McpRoute } from "./http-app.js";
 import { listen } from "./serve.js";
 import { packageVersion } from "../version.js";
+import { ServerMetrics, registerMetricsRoute } from "../observe/metrics.js";
 import { AccessPolicy } from "../security/policy.js";
+import { createLogger } from "../observe/log-options.js";
+import { Tracing } from "../observe/trace-otel.js";
 import type { ServeOptions, ServedService } from "./serve.js";
 
 export type { ServiceOptions } from "./options.js";
@@ -64,7 +69,10 @@ export class Service {
   url: string | undefined;
   protected state: ServiceStatus = "Available";
   private readonly registered = new Map<string, RegisteredEndpoint>();
-  private readonly logger: boolean | Record<string, unknown>;
+  /** The pino logger (undefined: no logs, the default). */
+  protected readonly logger: Logger | undefined;
+  /** OpenTelemetry spans, when a tracer is registered at serve time (`tracing: false`: never). */
+  protected readonly tracing: Tracing;
   protected readonly bodyLimit: number;
   private readonly timeouts: { requestTimeout: number; headersTimeout: number };
   /** Who may do what: the one access policy, for this service's routes and forwarded traffic. */
@@ -73,17 +81,26 @@ export class Service {
   private shutdownHook: (() => void) | undefined;
   /** MCP settings (undefined: not served). */
   protected readonly mcpOptions: McpOptions | undefined;
+  /** Whether `/docs` (the API reference) is served. */
+  protected readonly docsServed: boolean;
+  /** The OpenAPI document, built once: endpoints are fixed once serving starts. */
+  private openApiCache: OpenApiDocument | undefined;
   private mcpEndpoint: Promise<McpHandler & { close(): Promise<void> }> | undefined;
+  /** Request counters and `/metrics` (undefined: `metrics: false`). */
+  protected readonly metrics: ServerMetrics | undefined;
 
   constructor(options: ServiceOptions = {}) {
     this.id = options.id ?? randomUUID();
     this.pidFile = options.pidFile ?? null;
     this.description = options.description ?? `${new.target.name} server.`;
-    this.logger = options.logger ?? envLogger();
+    this.logger = createLogger(options);
+    this.tracing = new Tracing(booleanOption(options.tracing, "tracing"));
     this.bodyLimit = options.bodyLimit ?? 1024 * 1024;
     this.timeouts = serverTimeouts(options);
     this.policy = new AccessPolicy(options, this.id, !new.target.isGateway);
     this.mcpOptions = mcpOptions(options.mcp);
+    this.docsServed = booleanOption(options.docs, "docs");
+    this.metrics = metricsOption(options.metrics) ? new ServerMetrics() : undefined;
     this.addBuiltins();
   }
 
@@ -158,6 +175,7 @@ export class Service {
    */
   async serve(options: ServeOptions = {}): Promise<ServedService> {
     this.policy.bind(resolveListenAddress(options).host);
+    await this.tracing.load();
     const served = await listen(this, options);
     this.url = served.url;
     this.shutdownHook ??= () => void served.close();
@@ -219,6 +237,7 @@ export class Service {
    */
   protected async createMcp(options: McpOptions): Promise<McpHandler & { close(): Promise<void> }> {
     const { createServiceMcp } = await import("../mcp/service-mcp.js");
+    const metrics = this.metrics;
     return createServiceMcp(
       {
         name: this.constructor.name,
@@ -226,6 +245,7 @@ export class Service {
         description: this.description,
         endpoints: () => this.registered.values(),
         isStopping: () => this.state === "Stopping",
+        counts: metrics && ((name: string) => metrics.endpoint(name, "mcp")),
       },
       { ...options, maxRequestBodySize: this.bodyLimit },
     );
@@ -248,17 +268,43 @@ export class Service {
     const app = buildHttpApp({
       endpoints: () => this.registered.values(),
       isStopping: () => this.state === "Stopping",
-      openApi: () => buildOpenApi(title, this.description, Object.values(this.describeEndpoints())),
-      docsPage: () => renderDocsPage(title, Object.values(this.describeEndpoints())),
+      openApi: () => this.openApiDocument(),
+      ...(this.docsServed && {
+        docs: {
+          // The page is public: with a caller token it does not name the service until the
+          // document (which needs the token) is read.
+          title: this.policy.hasCallToken ? "Portico service" : title,
+          document: () => this.openApiDocument(),
+          documentAccess: "call",
+        },
+        rootToDocs: !(this.constructor as typeof Service).isGateway,
+      }),
       handleRaw: (req, res) => this.handleRaw(req, res),
       logger: this.logger,
+      tracing: this.tracing,
       bodyLimit: this.bodyLimit,
       policy: this.policy,
       ...this.timeouts,
       ...(this.mcpOptions ? { mcp: this.mcpRoute(this.mcpOptions) } : {}),
+      ...(this.metrics ? { metrics: this.metrics } : {}),
     });
+    if (this.metrics) registerMetricsRoute(app, this.metrics);
     this.registerRoutes(app);
     return app;
+  }
+
+  /**
+   * The OpenAPI document of `/openapi.json` and `/docs`: own endpoints first, then the built-ins.
+   * Built once (no endpoint is added after serving starts); the gateway adds its apps' operations.
+   */
+  protected openApiDocument(): OpenApiDocument {
+    return (this.openApiCache ??= buildOpenApi({
+      title: this.constructor.name,
+      description: this.description,
+      endpoints: Object.values(this.describeEndpoints()),
+      builtins: new Set(Object.keys(builtinTasks)),
+      security: { callToken: this.policy.hasCallToken, adminToken: this.policy.hasAdminToken },
+    }));
   }
 
   private mcpRoute(options: McpOptions): McpRoute {
@@ -343,6 +389,20 @@ export class Service {
   }
 }
 
+/** Whether `options.metrics` turns metrics on (the default), checked. */
+function metricsOption(value: unknown): boolean {
+  if (value === undefined || value === true) return true;
+  if (value === false) return false;
+  throw new InvalidOptionsError("metrics must be true or false", { data: { metrics: value } });
+}
+
+/** A boolean option that is on by default, checked. */
+function booleanOption(value: unknown, name: string): boolean {
+  if (value === undefined || value === true) return true;
+  if (value === false) return false;
+  throw new InvalidOptionsError(`${name} must be true or false`, { data: { [name]: value } });
+}
+
 /** The MCP settings of `options.mcp` (on by default), checked. */
 function mcpOptions(value: ServiceOptions["mcp"]): McpOptions | undefined {
   if (value === false) return undefined;
@@ -392,9 +452,4 @@ function positive(value: number | undefined, name: string): number | undefined {
     });
   }
   return value;
-}
-
-function envLogger(): boolean | Record<string, unknown> {
-  const level = process.env.PORTICO_LOG_LEVEL;
-  return level ? { level } : false;
 }

@@ -92,7 +92,7 @@ function danglingRefs(doc: Doc): string[] {
     .filter(
       (ref) =>
         ref
-          .slice(2)
+          .slice(1)
           .split("/")
           .reduce<any>((node, key) => node?.[key], doc) === undefined,
     )

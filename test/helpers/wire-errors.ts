@@ -3,6 +3,7 @@
  * catalogue's own mapping (`errorFromWire`) against an independent table.
  */
 import {
+  ConsoleNotBuiltError,
   AppNotRegisteredError,
   BadRequestError,
   DiscoveryTooLargeError,
@@ -43,6 +44,7 @@ export type ErrorClass = new (message: string, options?: { data?: unknown }) => 
 /** Every code that travels on the wire, with the class a client must rebuild from it. */
 export const WIRE_ERROR_CLASSES: Readonly<Record<string, ErrorClass>> = {
   BAD_REQUEST: BadRequestError,
+  CONSOLE_NOT_BUILT: ConsoleNotBuiltError,
   INVALID_APP_NAME: InvalidAppNameError,
   INVALID_APP_URL: InvalidAppUrlError,
   UNAUTHORIZED: UnauthorizedError,

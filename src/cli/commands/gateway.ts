@@ -9,6 +9,8 @@ import type { Command } from "commander";
 import { Gateway, InvalidOptionsError, LaunchError } from "../../index.js";
 import type { GatewayOptions } from "../../index.js";
 import type { CliIo } from "../io.js";
+import { addLogOption, inProcessLogger, workerLogger } from "../log-options.js";
+import type { LogFlags } from "../log-options.js";
 import { addListenOptions, examples, integerIn, parseMs } from "../options.js";
 import { launchWorkers, serveInProcess } from "../run-server.js";
 import {
@@ -19,7 +21,7 @@ import {
 import type { GatewayFlags } from "../security-options.js";
 
 /** What `gateway` parses its flags into. */
-export interface GatewayCommandOptions extends GatewayFlags {
+export interface GatewayCommandOptions extends GatewayFlags, LogFlags {
   host: string;
   port: number;
   upstreamTimeout: number;
@@ -34,6 +36,8 @@ export interface GatewayCommandOptions extends GatewayFlags {
   /** false with --no-ejection. */
   ejection?: boolean;
   balance?: "least-in-flight" | "round-robin";
+  /** false with --no-console. */
+  console?: boolean;
 }
 
 /** The examples of `gateway --help`. */
@@ -67,6 +71,7 @@ export function gatewayCommandOptions(options: GatewayCommandOptions): GatewayOp
     ...(health !== undefined ? { health } : {}),
     ...(options.ejection === false ? { passiveHealth: false as const } : {}),
     ...(options.balance !== undefined ? { balance: options.balance } : {}),
+    ...(options.console === false ? { console: false } : {}),
     ...(registry === undefined ? {} : { registry }),
   };
 }
@@ -142,20 +147,25 @@ export function registerGateway(program: Command, io: CliIo): void {
     .option("--health-timeout <ms>", "milliseconds an active check may take (1000)", parseMs)
     .option("--no-health-checks", "no active checks (instances stay healthy unless ejected)")
     .option("--no-ejection", "no passive ejection after failed calls in a row")
+    .option("--no-console", "no web console at /console")
     .addOption(
       new Option(
         "--balance <strategy>",
         "how calls spread over an app's instances (default: least-in-flight)",
       ).choices(["least-in-flight", "round-robin"]),
     );
-  addGatewayLimitOptions(addSecurityOptions(command))
+  addLogOption(addGatewayLimitOptions(addSecurityOptions(command)))
     .addHelpText("after", examples(...GATEWAY_EXAMPLES))
     .action(async (options: GatewayCommandOptions) => {
       const gatewayOptions = gatewayCommandOptions(options);
       const at = { host: options.host, port: options.port };
       const workers = options.workers ?? 1;
       if (workers === 1) {
-        await serveInProcess(new Gateway(gatewayOptions), at, io);
+        await serveInProcess(
+          new Gateway({ ...gatewayOptions, ...inProcessLogger(options, io) }),
+          at,
+          io,
+        );
         return;
       }
       const { adminToken, callToken, registry, ...serviceOptions } = gatewayOptions;
@@ -175,7 +185,7 @@ export function registerGateway(program: Command, io: CliIo): void {
         adminToken,
         callToken,
         registry: shared,
-        serviceOptions,
+        serviceOptions: { ...serviceOptions, ...workerLogger(options) },
       });
     });
 }

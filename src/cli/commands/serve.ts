@@ -6,6 +6,8 @@ import type { Command } from "commander";
 import { assertToken } from "../../client/transport.js";
 import { InvalidOptionsError } from "../../index.js";
 import type { CliIo } from "../io.js";
+import { addLogOption, inProcessLogger, workerLogger } from "../log-options.js";
+import type { LogFlags } from "../log-options.js";
 import { addListenOptions, addRegistrationOptions, examples, integerIn } from "../options.js";
 import type { RegistrationFlags } from "../options.js";
 import { launchWorkers, serveInProcess } from "../run-server.js";
@@ -20,7 +22,7 @@ import type { SecurityFlags } from "../security-options.js";
 import { resolveServiceModule } from "../service-module.js";
 
 /** What `serve` parses its flags into. */
-export interface ServeCommandOptions extends SecurityFlags, RegistrationFlags {
+export interface ServeCommandOptions extends SecurityFlags, RegistrationFlags, LogFlags {
   host: string;
   port: number;
   workers: number;
@@ -50,13 +52,15 @@ export function registerServe(program: Command, io: CliIo): void {
       "module file, URL or package specifier (portico/samples), optionally with '#Export' " +
         "(default: the default export, or the module's only Service subclass export)",
     );
-  addRegistrationOptions(
-    addSecurityOptions(
-      addListenOptions(command).option(
-        "--workers <n>",
-        "processes sharing the port; more than 1 launches a process group (node:cluster)",
-        integerIn(1, 64),
-        1,
+  addLogOption(
+    addRegistrationOptions(
+      addSecurityOptions(
+        addListenOptions(command).option(
+          "--workers <n>",
+          "processes sharing the port; more than 1 launches a process group (node:cluster)",
+          integerIn(1, 64),
+          1,
+        ),
       ),
     ),
   )
@@ -71,13 +75,13 @@ export function registerServe(program: Command, io: CliIo): void {
         await launchWorkers(target, { ...at, workers: options.workers }, io, {
           adminToken: options.adminToken,
           callToken: options.callToken,
-          serviceOptions: policyOptionsFrom(options),
+          serviceOptions: { ...policyOptionsFrom(options), ...workerLogger(options) },
           ...registration,
         });
         return;
       }
       await serveInProcess(
-        new target.cls(serviceOptionsFrom(options)),
+        new target.cls({ ...serviceOptionsFrom(options), ...inProcessLogger(options, io) }),
         { ...at, ...registration },
         io,
       );

@@ -13,6 +13,8 @@ import type { AppInstances } from "../upstream/balancer.js";
 import type { Instance, PassiveOptions } from "../upstream/instance.js";
 import { CONNECT_FAILED, upstreamError } from "./forward-handler.js";
 import { requestHeaders } from "./headers.js";
+import type { ForwardObserver } from "../../observe/forward-observer.js";
+import { observeCall } from "../../observe/observe-call.js";
 
 /** What the gateway calls an app with. */
 export interface AppCall {
@@ -39,6 +41,8 @@ export interface AppCallHost {
   passive: PassiveOptions | undefined;
   upstreamTimeout: number;
   maxInFlightPerApp: number;
+  /** Told of each call and how it ended, as for forwarded traffic (metrics, logs). */
+  observer?: ForwardObserver | undefined;
 }
 
 /** Headers of the MCP exchange itself (they mean nothing to the app) and of its body's framing. */
@@ -66,6 +70,17 @@ export async function callApp(
   const pending = host.policy.authorize(call.req, "call", app.name);
   const denied = pending && (await pending);
   if (denied) throw denied;
+  return observeCall(host.observer, {
+    req: call.req,
+    app: app.name,
+    run: () => route(host, app, call),
+    statusOf: (reply) => reply.status,
+    gone: () => call.caller.gone,
+  });
+}
+
+/** The call on one of the app's instances (and once more on another after a connect failure). */
+async function route(host: AppCallHost, app: AppInstances, call: AppCall): Promise<AppReply> {
   const first = app.pick();
   if (!first) throw noHealthyInstance(app);
   const cap = host.maxInFlightPerApp;

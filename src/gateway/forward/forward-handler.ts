@@ -8,6 +8,8 @@ import { PorticoError, UpstreamTimeoutError, UpstreamUnreachableError } from "..
 import { drainBody, sendError } from "../../service/http/send-error.js";
 import type { Instance, PassiveOptions } from "../upstream/instance.js";
 import { responseHeaders } from "./headers.js";
+import type { ForwardObservation } from "../../observe/forward-observer.js";
+import { CALLER_GONE_STATUS } from "../../observe/app-metrics.js";
 
 /**
  * Tries the call on another instance; `connectFailed` tells a call that never reached the app
@@ -53,6 +55,11 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   private expected = NaN;
   private received = 0;
   private done = false;
+  /**
+   * The forwarded request's observers (metrics, logs): told once, when the reply's headers
+   * come or the gateway answers an error. A retry hands it on to the next attempt's handler.
+   */
+  observation: ForwardObservation | undefined = undefined;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -87,6 +94,10 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   ): void {
     if (statusCode < 200) return; // 1xx informational replies are not passed on
     this.status = statusCode;
+    if (this.observation) {
+      this.observation.end(statusCode);
+      this.observation = undefined;
+    }
     // 502/503/504 from an app are gateway failures (its own upstream is down, it is
     // overloaded): they count towards ejection. A 500 is the app's answer to this call.
     if (statusCode >= 502 && statusCode <= 504) {
@@ -94,7 +105,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     } else {
       this.instance.passed();
     }
-    this.headers = responseHeaders(headers);
+    this.headers = responseHeaders(headers, this.req.headers["x-request-id"]);
     const length = Number(headers["content-length"] ?? NaN);
     this.expected = length;
     if (length <= BUFFER_LIMIT) this.chunks = [];
@@ -126,7 +137,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     this.finish();
-    if (this.callerGone) return; // nobody is left to answer
+    if (this.callerGone) return this.observation?.end(CALLER_GONE_STATUS); // nobody to answer
     const code = (error as { code?: string }).code ?? "";
     const connectFailed = CONNECT_FAILED.has(code);
     if (this.status === 0 && !(error instanceof PorticoError)) {
@@ -138,7 +149,9 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.chunks && this.status !== 0 && this.received === this.expected) {
       return this.onResponseEnd();
     }
-    sendError(this.res, upstreamError(error, this.instance.url, this.timeout));
+    const reply = upstreamError(error, this.instance.url, this.timeout);
+    this.observation?.end(reply.status, reply.code);
+    sendError(this.res, reply);
   }
 
   /** Once per call, however it ends: the call no longer counts as in flight. */

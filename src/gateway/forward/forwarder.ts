@@ -17,6 +17,7 @@ import {
   PayloadTooLargeError,
   UpstreamBusyError,
 } from "../../errors.js";
+import type { PorticoError } from "../../errors.js";
 import { clipText } from "../../net/url.js";
 import { FORWARDED_METHODS } from "../../contract/endpoint.js";
 import type { AccessPolicy } from "../../security/policy.js";
@@ -31,6 +32,8 @@ import type { Upstreams } from "../upstream/upstreams.js";
 import { BUFFER_LIMIT, ForwardHandler } from "./forward-handler.js";
 import { requestHeaders } from "./headers.js";
 import { decodeSafe, firstSegment, unsafePath } from "./path-rule.js";
+import type { ForwardObservation, ForwardObserver } from "../../observe/forward-observer.js";
+import { CALLER_GONE_STATUS } from "../../observe/app-metrics.js";
 
 const ALLOWED_METHODS = new Set<string>(FORWARDED_METHODS);
 const ALLOW_HEADER = FORWARDED_METHODS.join(", ");
@@ -54,6 +57,8 @@ export interface ForwarderOptions {
   onUnknownApp?: (name: string) => Promise<boolean>;
   /** Serves a call of an app that is an MCP server (its endpoints are tools, not HTTP paths). */
   mcp?: (req: IncomingMessage, res: ServerResponse, app: AppInstances, path: string) => void;
+  /** Told of every request routed to an app, and of how it ended (metrics, logs). */
+  observer?: ForwardObserver | undefined;
 }
 
 /** Routes requests to registered apps. */
@@ -210,17 +215,22 @@ export class Forwarder {
     app: AppInstances,
     path: string,
   ): void {
-    if (app.kind === "mcp" && this.options.mcp) return this.options.mcp(req, res, app, path);
+    const observation = this.options.observer?.start(req, app.name);
+    if (app.kind === "mcp" && this.options.mcp) {
+      if (observation) observeReply(res, observation);
+      return this.options.mcp(req, res, app, path);
+    }
     const first = app.pick();
-    if (!first) return sendError(res, noHealthyInstance(app));
+    if (!first) return refuse(res, noHealthyInstance(app), observation);
     const cap = this.options.maxInFlightPerApp;
     if (cap > 0) {
       if (app.inFlight >= cap) {
-        sendError(
+        refuse(
           res,
           new UpstreamBusyError(`App "${app.name}" has ${cap} requests in flight already`, {
             data: { name: app.name, maxInFlight: cap },
           }),
+          observation,
         );
         return;
       }
@@ -241,7 +251,7 @@ export class Forwarder {
       replayable: boolean,
       retried: boolean,
     ): void => {
-      if (req.socket.destroyed) return; // the caller left while its body was arriving
+      if (req.socket.destroyed) return observation?.end(CALLER_GONE_STATUS); // left meanwhile
       const retry =
         replayable && !retried
           ? (connectFailed: boolean): boolean => {
@@ -254,16 +264,19 @@ export class Forwarder {
           : undefined;
       instance.inFlight++;
       const handler = new ForwardHandler(req, res, instance, timeout, passive, retry);
+      handler.observation = observation;
       instance.pool.dispatch({ method, path: instance.basePath + path, headers, body }, handler);
     };
     const chunked = req.headers["transfer-encoding"] !== undefined;
     if (length === 0 || (Number.isNaN(length) && !chunked)) return send(first, null, true, false);
     if (length <= BUFFER_LIMIT) {
+      if (observation) awaitBody(req, observation);
       // The body took a while: pick again if the first choice went down (or left) meanwhile.
       return bufferBody(req, (body) => {
+        if (observation) (req.socket as Socket)[AWAITING_BODY] = null;
         const instance = first.routable ? first : app.pick();
         if (instance) send(instance, body, true, false);
-        else sendError(res, noHealthyInstance(app));
+        else refuse(res, noHealthyInstance(app), observation);
       });
     }
     // Node's parser stops a body at its Content-Length; a chunked one is counted as it passes.
@@ -276,6 +289,40 @@ export class Forwarder {
 }
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
+
+/** Sends the gateway's own error reply for a routed request, telling its observers first. */
+function refuse(
+  res: ServerResponse,
+  error: PorticoError,
+  observation: ForwardObservation | undefined,
+): void {
+  observation?.end(error.status, error.code);
+  sendError(res, error);
+}
+
+/** Ends `observation` with the reply's status once `res` is done (499 when the caller left). */
+function observeReply(res: ServerResponse, observation: ForwardObservation): void {
+  res.once("close", () =>
+    observation.end(res.writableFinished ? res.statusCode : CALLER_GONE_STATUS),
+  );
+}
+
+const AWAITING_BODY = Symbol("portico.awaitingBody");
+type Socket = IncomingMessage["socket"] & { [AWAITING_BODY]?: ForwardObservation | null };
+
+/**
+ * A caller that leaves before its whole body came never reaches `send`: its request ends as 499
+ * when its connection closes. An HTTP/1.1 caller gives up only by closing the connection, so one
+ * listener per connection serves all its requests (one per request costs about as much as all
+ * the counting).
+ */
+function awaitBody(req: IncomingMessage, observation: ForwardObservation): void {
+  const socket = req.socket as Socket;
+  if (socket[AWAITING_BODY] === undefined) {
+    socket.once("close", () => socket[AWAITING_BODY]?.end(CALLER_GONE_STATUS));
+  }
+  socket[AWAITING_BODY] = observation;
+}
 
 function bufferBody(req: IncomingMessage, send: (body: Buffer) => void): void {
   const chunks: Buffer[] = [];

@@ -2,11 +2,15 @@
  * The header policy of forwarded traffic: hop-by-hop headers never pass (RFC 9110 §7.6.1), the
  * gateway states who the client is (`X-Forwarded-*`, `Via`) instead of trusting what the client
  * says, unless the peer is a trusted proxy, and the gateway's own tokens stay at the gateway.
+ * The request's id goes on (the app logs the same one), and the trace goes on as this gateway's
+ * hop (W3C `traceparent` with the gateway's span as parent).
  */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { listHasAddress } from "../../net/address.js";
 import type { AddressList } from "../../net/address.js";
 import { carriesOwnCredential } from "../../security/policy.js";
+import { REQUEST_ID_HEADER } from "../../observe/request-id.js";
+import { hopOf } from "../../observe/trace-context.js";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and `host`, never passed on. */
 const HOP_BY_HOP = new Set([
@@ -60,8 +64,13 @@ export function requestHeaders(
     if (skip?.has(key)) continue;
     if (!trusted && CLIENT_FORWARDING.has(key)) continue;
     if (ownCredential && key === "authorization") continue; // the gateway's token stays here
+    if (key === "traceparent" || key === "tracestate") continue; // set below, as this hop's
     out[key] = value;
   }
+  const hop = hopOf(req);
+  out.traceparent = hop.traceparent;
+  // A restarted trace drops the caller's tracestate: it describes a trace that is not this one.
+  if (hop.continued && headers.tracestate !== undefined) out.tracestate = headers.tracestate;
   const earlier = trusted ? headers["x-forwarded-for"] : undefined;
   out["x-forwarded-for"] = earlier ? `${String(earlier)}, ${client}` : client;
   if (!trusted || out["x-forwarded-proto"] === undefined) out["x-forwarded-proto"] = "http";
@@ -85,13 +94,20 @@ function connectionTokens(headers: IncomingHttpHeaders): Set<string> | undefined
   return new Set(list.split(",").map((t) => t.trim().toLowerCase()));
 }
 
-/** The reply's headers as passed back to the caller (hop-by-hop ones dropped). */
-export function responseHeaders(upstream: IncomingHttpHeaders): Record<string, string | string[]> {
+/**
+ * The reply's headers as passed back to the caller (hop-by-hop ones dropped), with the request's
+ * id: the caller's own, whatever id the app answered with.
+ */
+export function responseHeaders(
+  upstream: IncomingHttpHeaders,
+  requestId: string | string[] | undefined,
+): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   const listed = connectionTokens(upstream);
   for (const key in upstream) {
     const value = upstream[key];
     if (value !== undefined && !HOP_BY_HOP.has(key) && !listed?.has(key)) headers[key] = value;
   }
+  if (requestId !== undefined) headers[REQUEST_ID_HEADER] = requestId;
   return headers;
 }

@@ -49,9 +49,11 @@ export function sendError(res: ServerResponse, error: PorticoError): void {
   const extra = errorHeaders(error);
   if (extra) for (const name in extra) res.setHeader(name, extra[name]!);
   drainBody(res.req);
+  const id = res.req.headers["x-request-id"]; // stamped when the request arrived
   res.writeHead(error.status, {
     "content-type": "application/json; charset=utf-8",
     "content-length": Buffer.byteLength(body),
+    ...(id === undefined ? {} : { "x-request-id": id }),
   });
   res.end(body);
 }

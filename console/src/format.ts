@@ -1,0 +1,36 @@
+/** Small formatters for what the page shows. */
+
+/** "1.2 req/s" (two digits below 10). */
+export function rate(value: number): string {
+  return `${value < 10 ? value.toFixed(2) : value.toFixed(1)} req/s`;
+}
+
+/** A 0..1 share as "0.5 %". */
+export function percent(share: number): string {
+  return `${(share * 100).toFixed(1)} %`;
+}
+
+/** Milliseconds, or a dash when there were no requests. */
+export function ms(value: number | null): string {
+  if (value === null) return "–";
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`;
+}
+
+/** The local time of an ISO date, or the text itself when it is not one. */
+export function clock(iso: string | undefined): string {
+  if (!iso) return "–";
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleTimeString();
+}
+
+/** Endpoints every Portico service has (src/contract/builtins.ts): listed apart from the app's own. */
+export const BUILTIN_ENDPOINTS: ReadonlySet<string> = new Set([
+  "endpoints",
+  "detailed_endpoints",
+  "status",
+  "heartbeat",
+  "server_id",
+  "class_name",
+  "pid_file",
+  "shutdown",
+]);
