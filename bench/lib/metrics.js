@@ -23,7 +23,7 @@ const MODES = [
 ];
 const firstLine = (err) => String(err?.message ?? err).split("\n")[0];
 
-/** The settings: 5 rounds of 6 s (quick 3 of 2 s) after a warm-up of 2 s (quick 1 s). */
+/** The settings: 12 rounds of 3 s (quick 3 of 2 s) after a warm-up of 2 s (quick 1 s). */
 export function metricsSettings(opts) {
   if (!opts.metrics) return null;
   return { connections: opts.connections?.at(-1) ?? 32, ...opts.metrics };

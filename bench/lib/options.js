@@ -114,13 +114,14 @@ export function parseOptions(argv = process.argv.slice(2)) {
     // rounds (5 x 6 s; quick 3 x 2 s), so one disturbed pair moves the medians less. Each
     // gateway start is warmed up again (a fresh process): 2 s is enough for its JIT here.
     mcp: a["skip-mcp"] ? null : {},
-    // The metrics figure (issue 10): a cost of at most 3 %, so more, shorter rounds as for the
-    // instance figures (5 x 6 s; quick 3 x 2 s).
+    // The metrics figure (issue 10): a cost of at most 3 %, under noise here of +-15 % between
+    // rounds of the same gateway: many short interleaved rounds (12 x 3 s; quick 3 x 2 s), so
+    // one disturbed pair moves the medians less.
     metrics: a["skip-metrics"]
       ? null
       : {
-          rounds: a.rounds === undefined ? (quick ? 3 : 5) : rounds,
-          duration: a.duration === undefined ? (quick ? 2 : 6) : duration,
+          rounds: a.rounds === undefined ? (quick ? 3 : 12) : rounds,
+          duration: a.duration === undefined ? (quick ? 2 : 3) : duration,
           warmup: quick ? 1 : 2,
         },
     instances: a["skip-instances"]

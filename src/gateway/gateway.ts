@@ -180,7 +180,7 @@ export class Gateway extends Service {
   /** Per-app request counters (undefined: `metrics: false`). */
   private readonly appMetrics: AppMetrics | undefined;
   /** What watches every call routed to an app (metrics, logs); undefined: nothing does. */
-  private readonly observer: ForwardObserver | undefined;
+  private observer: ForwardObserver | undefined;
   /** The MCP endpoint once loaded (its subscribers are counted). */
   private mcpServer: { subscriberCount: number } | undefined;
 
@@ -265,12 +265,7 @@ export class Gateway extends Service {
       metrics: this.metrics !== undefined,
     });
     this.appMetrics = this.metrics ? new AppMetrics() : undefined;
-    this.observer = composeObservers([
-      this.appMetrics,
-      createLogObserver(this.logger),
-
-      this.tracing.forwardObserver(),
-    ]);
+    this.observer = this.forwardObserver();
     this.forwarder = new Forwarder({
       upstreams: this.upstreams,
       fleet: this.fleet,
@@ -481,7 +476,21 @@ export class Gateway extends Service {
   /** Opens the registry, loads its apps (a durable one survives restarts), then listens. */
   override async serve(options?: ServeOptions): Promise<ServedService> {
     await this.open();
+    // Spans are made only when a tracer is registered, known once the API is loaded: until
+    // then the observer leaves tracing out, so untraced forwarding composes nothing for it.
+    await this.tracing.load();
+    this.observer = this.forwardObserver();
+    this.forwarder.observer = this.observer;
     return super.serve(options);
+  }
+
+  /** What watches forwarded requests: counts, log lines and (with a tracer) spans. */
+  private forwardObserver(): ForwardObserver | undefined {
+    return composeObservers([
+      this.appMetrics,
+      createLogObserver(this.logger),
+      this.tracing.otel ? this.tracing.forwardObserver() : undefined,
+    ]);
   }
 
   /** Counts per app, with the gateway's gauges on `/metrics`, and answers `app_stats`. */

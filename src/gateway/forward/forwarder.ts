@@ -66,11 +66,14 @@ export class Forwarder {
   private readonly apps: Map<string, AppInstances>;
   private readonly upstreams: Upstreams;
   private readonly policy: AccessPolicy;
+  /** Told of every routed request; replaced at serve time, once tracing is known. */
+  observer: ForwardObserver | undefined;
 
   constructor(private readonly options: ForwarderOptions) {
     this.upstreams = options.upstreams;
     this.policy = options.policy;
     this.apps = options.fleet.apps;
+    this.observer = options.observer;
   }
 
   /**
@@ -215,7 +218,7 @@ export class Forwarder {
     app: AppInstances,
     path: string,
   ): void {
-    const observation = this.options.observer?.start(req, app.name);
+    const observation = this.observer?.start(req, app.name);
     if (app.kind === "mcp" && this.options.mcp) {
       if (observation) observeReply(res, observation);
       return this.options.mcp(req, res, app, path);
@@ -270,14 +273,16 @@ export class Forwarder {
     const chunked = req.headers["transfer-encoding"] !== undefined;
     if (length === 0 || (Number.isNaN(length) && !chunked)) return send(first, null, true, false);
     if (length <= BUFFER_LIMIT) {
-      if (observation) awaitBody(req, observation);
       // The body took a while: pick again if the first choice went down (or left) meanwhile.
-      return bufferBody(req, (body) => {
-        if (observation) (req.socket as Socket)[AWAITING_BODY] = null;
-        const instance = first.routable ? first : app.pick();
-        if (instance) send(instance, body, true, false);
-        else refuse(res, noHealthyInstance(app), observation);
-      });
+      return bufferBody(
+        req,
+        (body) => {
+          const instance = first.routable ? first : app.pick();
+          if (instance) send(instance, body, true, false);
+          else refuse(res, noHealthyInstance(app), observation);
+        },
+        observation,
+      );
     }
     // Node's parser stops a body at its Content-Length; a chunked one is counted as it passes.
     // undici destroys the body it was given when the app answers early: never hand it `req`
@@ -307,27 +312,23 @@ function observeReply(res: ServerResponse, observation: ForwardObservation): voi
   );
 }
 
-const AWAITING_BODY = Symbol("portico.awaitingBody");
-type Socket = IncomingMessage["socket"] & { [AWAITING_BODY]?: ForwardObservation | null };
-
 /**
- * A caller that leaves before its whole body came never reaches `send`: its request ends as 499
- * when its connection closes. An HTTP/1.1 caller gives up only by closing the connection, so one
- * listener per connection serves all its requests (one per request costs about as much as all
- * the counting).
+ * Collects a small body, then sends. A caller that leaves before its whole body came never
+ * reaches `send`: its request ends as 499.
  */
-function awaitBody(req: IncomingMessage, observation: ForwardObservation): void {
-  const socket = req.socket as Socket;
-  if (socket[AWAITING_BODY] === undefined) {
-    socket.once("close", () => socket[AWAITING_BODY]?.end(CALLER_GONE_STATUS));
-  }
-  socket[AWAITING_BODY] = observation;
-}
-
-function bufferBody(req: IncomingMessage, send: (body: Buffer) => void): void {
+function bufferBody(
+  req: IncomingMessage,
+  send: (body: Buffer) => void,
+  observation: ForwardObservation | undefined,
+): void {
   const chunks: Buffer[] = [];
   req.on("data", (chunk: Buffer) => chunks.push(chunk));
   req.on("end", () => send(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+  if (observation) {
+    req.once("close", () => {
+      if (!req.complete) observation.end(CALLER_GONE_STATUS);
+    });
+  }
 }
 
 /** A streamed request body that fails with 413 once it passes `max` bytes. */
