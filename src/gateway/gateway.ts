@@ -57,6 +57,7 @@ import { healthFrame } from "./events/sse-frames.js";
 import { callApp } from "./forward/app-call.js";
 import { McpApps } from "./upstream/mcp-apps.js";
 import { builtinTasks } from "../contract/builtins.js";
+import { booleanOption } from "../service/options.js";
 import type { McpOptions } from "../service/options.js";
 import type { McpHandler } from "../service/http-app.js";
 import { packageVersion } from "../version.js";
@@ -258,7 +259,7 @@ export class Gateway extends Service {
     }
     this.adminEndpoints = new Set(this.endpointNames("admin").map((n) => n.toLowerCase()));
     this.maxInFlightPerApp = options.maxInFlightPerApp ?? 0;
-    this.consoleOn = booleanOption("console", options.console);
+    this.consoleOn = booleanOption(options.console, "console");
     this.indexLinks = gatewayLinks({
       console: this.consoleOn,
       docs: options.docs !== false,
@@ -765,13 +766,6 @@ function checkPath(path: string): string {
     );
   }
   return path;
-}
-
-/** An on/off option, true by default. */
-function booleanOption(name: string, value: unknown): boolean {
-  if (value === undefined) return true;
-  if (typeof value === "boolean") return value;
-  throw new InvalidOptionsError(`${name} must be true or false`, { data: { [name]: value } });
 }
 
 function balanceStrategy(value: unknown): BalanceStrategy {

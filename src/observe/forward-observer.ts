@@ -27,12 +27,29 @@ export function composeObservers(
   const present = observers.filter((o): o is ForwardObserver => o !== undefined);
   if (present.length === 0) return undefined;
   if (present.length === 1) return present[0];
+  if (present.length === 2) return pair(present[0]!, present[1]!);
   return {
     start(req, app) {
       const seen = present.map((o) => o.start(req, app));
       return {
         end(status, code) {
           for (const s of seen) s.end(status, code);
+        },
+      };
+    },
+  };
+}
+
+/** Two observers (counts and log lines, the usual case) without an array per request. */
+function pair(first: ForwardObserver, second: ForwardObserver): ForwardObserver {
+  return {
+    start(req, app) {
+      const a = first.start(req, app);
+      const b = second.start(req, app);
+      return {
+        end(status, code) {
+          a.end(status, code);
+          b.end(status, code);
         },
       };
     },

@@ -30,8 +30,15 @@ export function addGatewayMetrics(
   apps: AppMetrics,
   state: GatewayState,
 ): void {
-  const series = (): Iterable<{ app: string; counts: AppStats["counts"]; stats: AppStats }> =>
-    [...apps.apps].map(([app, stats]) => ({ app, counts: stats.counts, stats }));
+  // Registered apps only: a call that passed the policy just as its app left counts into a
+  // fresh entry, which must not bring the app's series back (the next table change drops it).
+  const series = (): Iterable<{ app: string; counts: AppStats["counts"]; stats: AppStats }> => {
+    const known = new Set<string>();
+    for (const app of state.apps()) known.add(app.name);
+    return [...apps.apps]
+      .filter(([app]) => known.has(app))
+      .map(([app, stats]) => ({ app, counts: stats.counts, stats }));
+  };
   const byApp = (s: { app: string }): Record<string, string> => ({ app: s.app });
   const gauge = (name: string, help: string, value: () => number): MetricSpec => ({
     name,

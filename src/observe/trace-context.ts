@@ -45,6 +45,39 @@ export function parseTraceparent(value: unknown): TraceParent | undefined {
   return { traceId, parentId, flags: value.slice(53, 55) };
 }
 
+/** Most list-members a `tracestate` may have (W3C): one with more is dropped whole. */
+const TRACESTATE_MEMBERS = 32;
+/** Characters of `tracestate` passed on at most (W3C: at least 512): members past it are cut. */
+const TRACESTATE_CHARS = 512;
+/** Longest member kept when cutting (W3C: longer ones are removed first). */
+const LONG_MEMBER = 128;
+// key=value: a simple or `tenant@system` key, a value of printable ASCII but `,` and `=`, not
+// ending in a space.
+const TRACESTATE_MEMBER =
+  /^(?:[a-z0-9][_0-9a-z*/-]{0,255}|[a-z0-9][_0-9a-z*/-]{0,240}@[a-z][_0-9a-z*/-]{0,13})=[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
+
+/**
+ * The `tracestate` to pass on: its members when every one is well-formed and there are at most
+ * 32, cut to 512 characters (the longest members first, then from the end); else undefined.
+ */
+export function tracestateOf(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  const members: string[] = [];
+  for (const part of value.split(",")) {
+    const member = part.trim();
+    if (member === "") continue;
+    if (!TRACESTATE_MEMBER.test(member) || members.length === TRACESTATE_MEMBERS) return undefined;
+    members.push(member);
+  }
+  let kept = members.join(",");
+  if (kept.length > TRACESTATE_CHARS) {
+    const short = members.filter((m) => m.length <= LONG_MEMBER);
+    while (short.join(",").length > TRACESTATE_CHARS) short.pop();
+    kept = short.join(",");
+  }
+  return kept === "" ? undefined : kept;
+}
+
 /** A new hop: continuing `parent` when given, else the root of a new sampled trace. */
 export function newHop(parent: TraceParent | undefined): TraceHop {
   const spanId = randomId(8, ZERO_SPAN_ID);

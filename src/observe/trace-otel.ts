@@ -11,7 +11,7 @@ import type * as OtelApi from "@opentelemetry/api";
 import { packageVersion } from "../version.js";
 import { pathOf } from "./log-observer.js";
 import type { ForwardObservation, ForwardObserver } from "./forward-observer.js";
-import { parseTraceparent, setHop } from "./trace-context.js";
+import { parseTraceparent, setHop, tracestateOf } from "./trace-context.js";
 import type { TraceParent } from "./trace-context.js";
 
 type Api = typeof OtelApi;
@@ -95,15 +95,13 @@ class OtelTracer implements SpanMaker {
     // A server's span starts from the caller's context alone, never from whatever context the
     // process happens to hold.
     if (!parent) return api.ROOT_CONTEXT;
-    const state = req.headers.tracestate;
+    const state = tracestateOf(req.headers.tracestate);
     return api.trace.setSpanContext(api.ROOT_CONTEXT, {
       traceId: parent.traceId,
       spanId: parent.parentId,
       traceFlags: parseInt(parent.flags, 16),
       isRemote: true,
-      ...(typeof state === "string" && state !== ""
-        ? { traceState: api.createTraceState(state) }
-        : {}),
+      ...(state !== undefined ? { traceState: api.createTraceState(state) } : {}),
     });
   }
 

@@ -269,7 +269,11 @@ export class AccessPolicy {
     // another app's page could ride on.
     if (!this.sameOriginAdmin && this.adminToken === undefined) return false;
     try {
-      return host !== undefined && new URL(origin).host === host.toLowerCase();
+      // An origin is http(s)://host[:port] and nothing else: one with a path or user info, or
+      // of another scheme, is no page of this server.
+      const url = new URL(origin);
+      if (url.protocol !== "http:" && url.protocol !== "https:") return false;
+      return host !== undefined && url.origin === normalized && url.host === host.toLowerCase();
     } catch {
       return false;
     }

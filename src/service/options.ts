@@ -2,6 +2,7 @@
  * The options every service takes (the access policy's among them). Kept apart from the Service
  * class so the launcher can name them without importing the class.
  */
+import { InvalidOptionsError } from "../errors.js";
 import type { SecurityOptions } from "../security/options.js";
 import type { LogLevel } from "../observe/log-options.js";
 
@@ -56,4 +57,11 @@ export interface McpOptions {
   debounceMs?: number;
   /** Tools per `tools/list` page (500). */
   pageSize?: number;
+}
+
+/** An on/off option that is on by default (`docs`, `metrics`, `console`...): anything else is refused. */
+export function booleanOption(value: unknown, name: string): boolean {
+  if (value === undefined || value === true) return true;
+  if (value === false) return false;
+  throw new InvalidOptionsError(`${name} must be true or false`, { data: { [name]: value } });
 }

@@ -27,6 +27,7 @@ import { buildHttpApp } from "./http-app.js";
 import { buildOpenApi } from "./openapi.js";
 import type { OpenApiDocument } from "./openapi.js";
 import { resolveListenAddress } from "./listen-address.js";
+import { booleanOption } from "./options.js";
 import type { McpOptions, ServiceOptions } from "./options.js";
 import type { McpHandler, McpRoute } from "./http-app.js";
 import { listen } from "./serve.js";
@@ -100,7 +101,7 @@ export class Service {
     this.policy = new AccessPolicy(options, this.id, !new.target.isGateway);
     this.mcpOptions = mcpOptions(options.mcp);
     this.docsServed = booleanOption(options.docs, "docs");
-    this.metrics = metricsOption(options.metrics) ? new ServerMetrics() : undefined;
+    this.metrics = booleanOption(options.metrics, "metrics") ? new ServerMetrics() : undefined;
     this.addBuiltins();
   }
 
@@ -387,20 +388,6 @@ export class Service {
       "admin",
     );
   }
-}
-
-/** Whether `options.metrics` turns metrics on (the default), checked. */
-function metricsOption(value: unknown): boolean {
-  if (value === undefined || value === true) return true;
-  if (value === false) return false;
-  throw new InvalidOptionsError("metrics must be true or false", { data: { metrics: value } });
-}
-
-/** A boolean option that is on by default, checked. */
-function booleanOption(value: unknown, name: string): boolean {
-  if (value === undefined || value === true) return true;
-  if (value === false) return false;
-  throw new InvalidOptionsError(`${name} must be true or false`, { data: { [name]: value } });
 }
 
 /** The MCP settings of `options.mcp` (on by default), checked. */

@@ -249,6 +249,34 @@ describe("the caller token on forwarded traffic", () => {
     }
   });
 
+  it("guards /metrics and app_stats, and no /console or /docs path trick reaches an app or skips it", async () => {
+    await using stack = await gatewayWithMirror({ callToken: CALLER, adminToken: ADMIN });
+    const gw = stack.gw;
+    const tricks = [
+      "/console/../mirror/x",
+      "/console/..%2Fmirror/x",
+      "/console/%2E%2E/register_app",
+      "/docs/../mirror/shutdown",
+      "//console/x",
+      "/CONSOLE/x",
+      "/%63onsole/x",
+    ];
+    for (const path of ["/metrics", "/metrics/", "/app_stats", ...tricks]) {
+      for (const method of ["GET", "POST"]) {
+        expect([method, path, code(await send(gw, path, { method }))]).toEqual([
+          method,
+          path,
+          [401, "UNAUTHORIZED"],
+        ]);
+      }
+    }
+    for (const path of tricks) {
+      expect([path, (await send(gw, path, { token: CALLER })).status]).toEqual([path, 404]);
+    }
+    expect(stack.app.received).toEqual([]);
+    expect((await send(gw, "/metrics", { method: "GET", token: CALLER })).status).toBe(200);
+  });
+
   it("is read from PORTICO_CALL_TOKEN", async () => {
     process.env.PORTICO_CALL_TOKEN = CALLER;
     await using stack = await gatewayWithMirror();

@@ -142,6 +142,25 @@ describe("levels", () => {
     ]);
   });
 
+  it("never logs tokens: no Authorization header, no query string, at any level", async () => {
+    const logs = captureLogs();
+    const tokens = { callToken: "call-s3cret-7", adminToken: "adm-s3cret-9" };
+    await using echo = await serveOn(new EchoService({ ...tokens, logger: logs.logger("trace") }));
+    const gatewayOptions = { ...tokens, logger: logs.logger("trace") };
+    await using gateway = await serveOn(new Gateway(gatewayOptions));
+    await using down = await startPlainApp((_req, res) => sendJson(res, 500, {}));
+    await gateway.service.registerApp("echoer", echo.url);
+    await gateway.service.registerApp("down", down.url);
+    const headers = (token: string) => ({ authorization: `Bearer ${token}` });
+    for (const base of [echo.url, `${gateway.url}/echoer`, `${gateway.url}/down`]) {
+      await rawRequest(`${base}/status?key=q-s3cret-1`, { headers: headers(tokens.callToken) });
+      await rawRequest(`${base}/echo?key=q-s3cret-2`, { headers: headers("wrong-s3cret-3") });
+      await rawRequest(`${base}/shutdown?key=q-s3cret-4`, { headers: headers(tokens.callToken) });
+    }
+    expect(logs.lines.length).toBeGreaterThan(0);
+    expect(JSON.stringify(logs.lines)).not.toMatch(/s3cret/);
+  });
+
   it("info level stays quiet per request", async () => {
     const logs = captureLogs();
     await using echo = await serveOn(new EchoService({ logger: logs.logger("info") }));

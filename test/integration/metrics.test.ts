@@ -152,11 +152,14 @@ describe("GET /metrics on a service", () => {
     expect((await postJson(`${off.url}/echo`, { message: "hi" })).status).toBe(200);
   });
 
-  it("refuses a metrics option that is not a boolean", () => {
-    expect(() => new Gateway({ metrics: "yes" as unknown as boolean })).toThrow(
-      expect.objectContaining({ code: "INVALID_OPTIONS" }),
-    );
-  });
+  it.each(["metrics", "docs", "tracing", "console"])(
+    "refuses a %s option that is not a boolean, naming it",
+    (name) => {
+      expect(() => new Gateway({ [name]: "yes" })).toThrow(
+        expect.objectContaining({ code: "INVALID_OPTIONS", data: { [name]: "yes" } }),
+      );
+    },
+  );
 });
 
 describe("GET /metrics on a gateway", () => {
@@ -344,5 +347,22 @@ describe("app_stats", () => {
     const samples = await scrape(gw.url);
     expect(samples.filter((s) => s.labels.app === "echoer")).toEqual([]);
     expect((await postJson(`${gw.url}/app_stats`, {})).json().apps).toEqual([]);
+  });
+
+  it("keeps no series of an app that left while a call of it was being authorized", async () => {
+    const echoer: { leave?: () => Promise<unknown> } = {};
+    await using gw = await gateway({
+      // Runs after the route lookup, before forwarding: the app leaves right then.
+      authorize: async ({ app }) => {
+        if (app === "echoer") await echoer.leave?.();
+      },
+    });
+    await using echo = await startEcho();
+    await gw.service.registerApp("echoer", echo.url);
+    echoer.leave = () => gw.service.unregisterApp("echoer");
+    await postJson(`${gw.url}/echoer/echo`, { message: "hi" });
+    for (let i = 0; i < 5; i++) await rawRequest(`${gw.url}/nobody-${i}/x`); // 404s: no series
+    const samples = await scrape(gw.url);
+    expect(samples.filter((s) => s.labels.app !== undefined)).toEqual([]);
   });
 });

@@ -103,6 +103,28 @@ describe("traceparent through the gateway", () => {
     expect(seen.tracestate).toBeUndefined();
   });
 
+  it("passes tracestate on only when well-formed with at most 32 members, cut to 512 characters", async () => {
+    const state = async (tracestate: string) =>
+      (await upstreamTrace({ traceparent: VALID, tracestate })).tracestate;
+    // Spaces around members and empty members go; the members stay in order.
+    expect(await state(" congo=t61rcWkgMzE , ,tenant@sys=v")).toBe(
+      "congo=t61rcWkgMzE,tenant@sys=v",
+    );
+    const members = (n: number, size = 5) =>
+      Array.from({ length: n }, (_, i) => `k${i}=${"v".repeat(size)}`);
+    expect(await state(members(32).join(","))).toBe(members(32).join(","));
+    expect(await state(members(33).join(","))).toBeUndefined();
+    for (const bad of ["congo", "Congo=1", "a=b=c", "a=\u00e9", `${"k".repeat(257)}=v`, "=v"]) {
+      expect([bad, await state(bad)]).toEqual([bad, undefined]);
+    }
+    // Over 512 characters: a member over 128 goes first, then members from the end.
+    const long = `big=${"x".repeat(200)}`;
+    const many = members(20, 30); // 20 members of 34 characters: 699 with the commas
+    const cut = await state([many[0], long, ...many.slice(1)].join(","));
+    expect(cut).toBe(many.slice(0, 14).join(","));
+    expect(String(cut).length).toBeLessThanOrEqual(512);
+  });
+
   it("logs the ids it sent upstream", async () => {
     const seen = await upstreamTrace({ traceparent: VALID });
     const line = logs.lines.find((l) => l.reqId === seen.id);

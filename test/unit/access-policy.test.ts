@@ -252,6 +252,15 @@ describe("admin endpoints take POST only and refuse cross-site requests", () => 
     // carrying the admin token passes (the console's, typed in by its user); without a token
     // configured (loopback peers administer), a page of any app could otherwise administer it.
     expectCode(await unregister("http://127.0.0.1:4100"), 404, "APP_NOT_REGISTERED");
+    // Same-origin means scheme://host:port exactly: not another scheme, user info or a path.
+    for (const origin of [
+      "ftp://127.0.0.1:4100",
+      "http://user@127.0.0.1:4100",
+      "http://127.0.0.1:4100/console",
+      "http://127.0.0.1",
+    ]) {
+      expect([origin, (await unregister(origin)).code]).toEqual([origin, "FORBIDDEN_ORIGIN"]);
+    }
     const open = await send(gateway(), "/unregister_app", {
       body: { name: "x" },
       headers: { origin: "http://127.0.0.1:4100", host },

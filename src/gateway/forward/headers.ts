@@ -10,7 +10,7 @@ import { listHasAddress } from "../../net/address.js";
 import type { AddressList } from "../../net/address.js";
 import { carriesOwnCredential } from "../../security/policy.js";
 import { REQUEST_ID_HEADER } from "../../observe/request-id.js";
-import { hopOf } from "../../observe/trace-context.js";
+import { hopOf, tracestateOf } from "../../observe/trace-context.js";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and `host`, never passed on. */
 const HOP_BY_HOP = new Set([
@@ -70,7 +70,9 @@ export function requestHeaders(
   const hop = hopOf(req);
   out.traceparent = hop.traceparent;
   // A restarted trace drops the caller's tracestate: it describes a trace that is not this one.
-  if (hop.continued && headers.tracestate !== undefined) out.tracestate = headers.tracestate;
+  // A malformed or oversized one is dropped or cut as W3C says, rather than sent on as is.
+  const state = hop.continued ? tracestateOf(headers.tracestate) : undefined;
+  if (state !== undefined) out.tracestate = state;
   const earlier = trusted ? headers["x-forwarded-for"] : undefined;
   out["x-forwarded-for"] = earlier ? `${String(earlier)}, ${client}` : client;
   if (!trusted || out["x-forwarded-proto"] === undefined) out["x-forwarded-proto"] = "http";
