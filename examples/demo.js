@@ -1,5 +1,6 @@
 // The main job, end to end: a service and a gateway as processes, clients calling through it.
-// Run with `npm run demo` (it builds first). Everything it starts, it stops.
+// Run with `npm run demo` (it builds first). Everything it starts, it stops; with
+// `npm run demo -- --keep` it leaves them up until Ctrl+C, to look at the console in a browser.
 import { randomBytes } from "node:crypto";
 import { Gateway } from "portico";
 import { EchoService } from "portico/samples";
@@ -100,6 +101,21 @@ async function main() {
     `  the MCP client was told (tools/list_changed): ${(await agent.listTools()).tools.map((t) => t.name).join(", ")}`,
   );
 
+  step("What operators look at, on the same gateway:");
+  const stats = await gw2.app_stats();
+  const echoer = stats.apps.find((app) => app.name === "echoer");
+  step(
+    `  gw2.app_stats() -> echoer: ${echoer?.requests} requests, p50 ${echoer?.p50_ms?.toFixed(2)} ms; registry ${stats.registry.backend}, revision ${stats.registry.revision}`,
+  );
+  const scraped = await (await fetch(`${gw1.url}/metrics`)).text();
+  const line = scraped.split("\n").find((l) => l.startsWith("portico_app_requests_total"));
+  step(`  GET /metrics -> ${line}`);
+  step(`  console: ${gw1.url}/console   API reference: ${gw1.url}/docs   (echo: ${echo.url}/docs)`);
+
+  if (process.argv.includes("--keep")) {
+    step("--keep: everything stays up; press Ctrl+C to stop it all.");
+    await new Promise((resolve) => process.once("SIGINT", resolve));
+  }
   step("Shutting everything down...");
   await shutdownAll();
   step("Done: every process stopped.");
