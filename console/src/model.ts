@@ -61,6 +61,8 @@ export class ConsoleModel {
   private toolsTimer: ReturnType<typeof setTimeout> | undefined;
   /** Events that came while a list was loading: applied after it, when newer than it. */
   private pending: GatewayEvent[] | undefined;
+  /** Reloads started: a reload's list is shown only when no later one was started. */
+  private reloads = 0;
   private nextKey = 1;
   /** The token last confirmed: confirming it again changes nothing. */
   private committed = "";
@@ -75,10 +77,20 @@ export class ConsoleModel {
   async start(): Promise<void> {
     void this.loadServerId();
     await this.reload();
+    // The first connection replays every change since the list was read. Later ones (after a
+    // drop, or a refusal before the token was typed) may have missed health changes, which are
+    // not part of the feed and never replayed: the list is read again once live again.
+    let replaysAll = this.state.revision !== undefined;
     this.stream = openEventStream({
       ...(this.state.revision !== undefined ? { since: this.state.revision } : {}),
       onEvent: (event) => this.onEvent(event),
-      onState: (stream, detail) => this.set({ stream, streamDetail: detail }),
+      onState: (stream, detail) => {
+        const resumed = stream === "live" && this.state.stream !== "live";
+        this.set({ stream, streamDetail: detail });
+        if (!resumed) return;
+        if (replaysAll) replaysAll = false;
+        else void this.reload(false);
+      },
     });
     this.statsTimer = setInterval(() => void this.pollStats(), STATS_MS);
     void this.pollStats();
@@ -107,21 +119,21 @@ export class ConsoleModel {
 
   /** Loads every app and the revision the list reflects (and then the tools, unless told not to). */
   async reload(tools = true): Promise<void> {
-    this.pending = [];
+    // Reloads overlap (token typed, stream resumed, periodic refresh): only the latest one's
+    // list is shown, and events that come meanwhile wait in its buffer.
+    const seq = ++this.reloads;
+    const pending: GatewayEvent[] = [];
+    this.pending = pending;
+    let list: { apps: AppInfo[]; revision?: number } | undefined;
     try {
-      const list = await callTask<{ apps: AppInfo[]; revision?: number }>("list_apps_with_schemas");
-      const pending = this.pending;
-      this.set({ apps: list.apps, revision: list.revision, loadError: undefined });
-      for (const event of pending) {
-        const old = event.revision !== undefined && list.revision !== undefined;
-        if (!(old && event.type !== "app_health_changed" && event.revision! <= list.revision!)) {
-          this.apply(event);
-        }
-      }
+      list = await callTask<{ apps: AppInfo[]; revision?: number }>("list_apps_with_schemas");
     } catch (error) {
-      this.set({ loadError: wireOf(error) });
-    } finally {
+      if (seq === this.reloads) this.set({ loadError: wireOf(error) });
+    }
+    if (seq === this.reloads) {
       this.pending = undefined;
+      if (list) this.set({ apps: list.apps, revision: list.revision, loadError: undefined });
+      for (const event of pending) if (!list || newer(event, list.revision)) this.apply(event);
     }
     if (tools) this.scheduleTools();
   }
@@ -209,6 +221,12 @@ export class ConsoleModel {
     this.state = { ...this.state, ...patch };
     for (const listener of this.listeners) listener();
   }
+}
+
+/** True when `event` is not reflected by a list at `revision` (health changes never are). */
+function newer(event: GatewayEvent, revision: number | undefined): boolean {
+  if (event.type === "app_health_changed") return true;
+  return event.revision === undefined || revision === undefined || event.revision > revision;
 }
 
 function withHealth(app: AppInfo, event: GatewayEvent): AppInfo {

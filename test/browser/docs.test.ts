@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { browserForTests, offLoopback, openBrowser } from "../helpers/browser.js";
-import { startEcho } from "../helpers/fixtures.js";
+import { Gateway } from "../../src/gateway/gateway.js";
+import { startEcho, startGateway } from "../helpers/fixtures.js";
+import { startHostileApp } from "../helpers/hostile-app.js";
 import { startGatewayStack } from "../helpers/gateway-stack.js";
 
 const installed = browserForTests("the /docs browser tests");
 
 const CALLER = "c".repeat(32);
+const ADMIN = "a".repeat(32);
 
 describe.runIf(installed)("the API reference in a browser", () => {
   it("shows echo before the built-ins, and tries it against the service", async () => {
@@ -82,6 +85,47 @@ describe.runIf(installed)("the API reference in a browser", () => {
     await tags.first().waitFor();
     expect((await tags.allTextContents())[0]).toMatch(/^echoer/);
     await page.locator("#operations-echoer-echoer__echo").waitFor();
+    expect(offLoopback(b.requests)).toEqual([]);
+  });
+  it("on a gateway with a caller token, asks for it, lists the app first and calls it through the gateway", async () => {
+    await using gw = await startGateway({ callToken: CALLER, adminToken: ADMIN });
+    await using echo = await startEcho();
+    await using admin = await Gateway.connect(gw.url, { token: ADMIN });
+    await admin.registerApp("echoer", echo.url);
+    await using b = await openBrowser();
+    const page = await b.page();
+    await page.goto(`${gw.url}/docs/`);
+    await page.getByLabel(/caller token/).fill(CALLER);
+    await page.getByRole("button", { name: "Show the API" }).click();
+    const tags = page.locator(".opblock-tag");
+    await tags.first().waitFor();
+    expect((await tags.allTextContents())[0]).toMatch(/^echoer/);
+
+    const op = page.locator("#operations-echoer-echoer__echo");
+    await op.locator(".opblock-summary").click();
+    await op.locator("textarea.body-param__text").fill('{"message":"through the gateway"}');
+    await op.locator("button.execute").click();
+    await expect
+      .poll(() => op.locator(".live-responses-table .microlight").first().textContent())
+      .toContain('"echoed": "through the gateway"');
+    // The call went to the gateway's /echoer/echo, which forwarded it to the app.
+    const calls = b.requests.filter((r) => r.method() === "POST").map((r) => r.url());
+    expect(calls).toEqual([`${gw.url}/echoer/echo`]);
+    expect(offLoopback(b.requests)).toEqual([]);
+  });
+  it("keeps an app's markup in descriptions inert on the gateway's page", async () => {
+    await using gw = await startGateway({ adminToken: ADMIN, mcp: false });
+    await using hostile = await startHostileApp();
+    await using admin = await Gateway.connect(gw.url, { token: ADMIN });
+    await admin.registerApp("hostile", hostile.url);
+    await using b = await openBrowser();
+    const page = await b.page();
+    await page.goto(`${gw.url}/docs/`);
+    const op = page.locator("#operations-hostile-hostile__poke");
+    await op.locator(".opblock-summary").click();
+    // Markdown still renders (backticks as code), but no handler of the markup runs.
+    await op.locator(".opblock-description-wrapper code").first().waitFor();
+    expect(await page.evaluate("typeof window.pwned")).toBe("undefined");
     expect(offLoopback(b.requests)).toEqual([]);
   });
 });

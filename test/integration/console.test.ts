@@ -4,13 +4,14 @@
  * (`npm test` builds first).
  */
 import { tmpdir } from "node:os";
+import Fastify from "fastify";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { gatewayCommandOptions } from "../../src/cli/commands/gateway.js";
 import type { GatewayCommandOptions } from "../../src/cli/commands/gateway.js";
 import { InvalidOptionsError } from "../../src/errors.js";
 import { consoleDir, readConsoleFiles } from "../../src/gateway/console/console-files.js";
-import { CONSOLE_CSP } from "../../src/gateway/console/console-routes.js";
+import { CONSOLE_CSP, registerConsoleRoutes } from "../../src/gateway/console/console-routes.js";
 import { Gateway } from "../../src/gateway/gateway.js";
 import { expectThrows } from "../helpers/expect-error.js";
 import { startGateway } from "../helpers/fixtures.js";
@@ -127,5 +128,22 @@ describe("the console's files", () => {
   it("read as missing (503 CONSOLE_NOT_BUILT from the route) when there is no build", async () => {
     expect(await readConsoleFiles(`${tmpdir()}/portico-no-console-here/`)).toBeUndefined();
     expect(await readConsoleFiles(consoleDir())).toBeDefined();
+  });
+
+  it("answer 503 CONSOLE_NOT_BUILT on the page and its assets when not built; the index stays", async () => {
+    const app = Fastify();
+    registerConsoleRoutes(app, {
+      console: true,
+      links: [],
+      title: "Gateway",
+      dir: `${tmpdir()}/portico-no-console-here/`,
+    });
+    for (const url of ["/console", "/console/assets/index.js"]) {
+      const reply = await app.inject({ url });
+      expect(reply.statusCode, url).toBe(503);
+      expect(reply.json<{ code: string }>().code).toBe("CONSOLE_NOT_BUILT");
+    }
+    expect((await app.inject({ url: "/" })).statusCode).toBe(200);
+    await app.close();
   });
 });

@@ -139,4 +139,15 @@ describe("schemaExample", () => {
     }
     expect(schemaExample(echoTask.inputJsonSchema)).toEqual({ message: "string", delay: 0 });
   });
+  it("stays small for schemas asking for huge or fanned-out arrays", () => {
+    const huge = schemaExample({ type: "array", minItems: 1e9, items: { type: "integer" } });
+    expect(huge).toHaveLength(8);
+    const fan = {
+      $defs: { node: { type: "array", minItems: 8, items: { $ref: "#/$defs/node" } } },
+      $ref: "#/$defs/node",
+    };
+    expect(JSON.stringify(schemaExample(fan)).length).toBeLessThan(20_000);
+    // Small arrays still get the items their schema asks for.
+    expect(valid({ type: "array", minItems: 3, items: { type: "string" } })).toHaveLength(3);
+  });
 });

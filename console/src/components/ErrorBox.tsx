@@ -24,12 +24,22 @@ export function ErrorBox({ status, error, what, admin }: ErrorBoxProps) {
         <code class="error-code">{error.code}</code>
       </p>
       {error.message && <p class="error-message">{error.message}</p>}
-      {refused && (
+      {error.code === "FORBIDDEN_ORIGIN" ? (
+        // From the console's own origin this means the gateway has no admin token: no token
+        // typed here can help, the gateway must be started with one.
         <p class="hint">
-          {admin
-            ? "This needs the gateway's admin token: enter it in the token field at the top."
-            : "Enter the gateway's caller or admin token in the token field at the top."}
+          The gateway takes admin calls from its pages only when it has an admin token: start it
+          with <code>--admin-token</code> (<code>adminToken</code> in code), then type that token in
+          the token field at the top.
         </p>
+      ) : (
+        refused && (
+          <p class="hint">
+            {admin
+              ? "This needs the gateway's admin token: enter it in the token field at the top."
+              : "Enter the gateway's caller or admin token in the token field at the top."}
+          </p>
+        )
       )}
     </div>
   );

@@ -11,6 +11,13 @@ import type { JsonSchema } from "../../contract/endpoint.js";
 const MAX_DEPTH = 8;
 /** Optional properties shown besides the required ones (the cheap ones only). */
 const MAX_OPTIONAL = 8;
+/**
+ * Items of an array past its `prefixItems`, and values of one example in all: a schema asking
+ * for a million items (or nesting arrays that each ask for many) would otherwise make a
+ * document of gigabytes and stall the server building it. Past these, examples are cut short.
+ */
+const MAX_ITEMS = 8;
+const MAX_VALUES = 2_000;
 
 /** Example strings of the formats JSON Schema names (RFC 2606/5737/3849 reserved names). */
 const FORMATS: Record<string, string> = {
@@ -47,11 +54,14 @@ export function schemaExample(schema: JsonSchema | null | undefined): unknown {
 
 /** Walks one schema document; `root` resolves its local `$ref`s. */
 class Generator {
+  /** Values this example may still make (MAX_VALUES). */
+  private left = MAX_VALUES;
+
   constructor(private readonly root: Schema) {}
 
   value(schema: unknown, depth: number): unknown {
     if (schema === true || schema === undefined) return null;
-    if (!isObject(schema) || depth > MAX_DEPTH) return null;
+    if (!isObject(schema) || depth > MAX_DEPTH || --this.left < 0) return null;
     if (typeof schema.$ref === "string") return this.value(this.resolve(schema.$ref), depth + 1);
     const stated = statedValue(schema);
     if (stated !== undefined) return stated.value;
@@ -106,7 +116,8 @@ class Generator {
     const max = typeof schema.maxItems === "number" ? schema.maxItems : Infinity;
     const min = Math.max(typeof schema.minItems === "number" ? schema.minItems : 1, out.length);
     const items = schema.items === false ? undefined : schema.items;
-    const count = Math.min(items === undefined && out.length > 0 ? out.length : min, max);
+    const wanted = Math.min(items === undefined && out.length > 0 ? out.length : min, max);
+    const count = Math.min(wanted, out.length + MAX_ITEMS);
     while (out.length < count) out.push(this.value(items, depth + 1));
     return out.slice(0, Math.min(out.length, max));
   }
