@@ -9,22 +9,11 @@ import { chromium } from "playwright-core";
 import { z } from "zod";
 import { Gateway, Service, task } from "../dist/index.js";
 import { EchoService } from "../dist/samples/index.js";
+// The same flags as test/helpers/browser.ts (why: there): no traffic to Google's hosts.
+import FLAGS from "./chromium-flags.json" with { type: "json" };
 
 const DOCS = fileURLToPath(new URL("../docs/", import.meta.url));
 const ADMIN = "screenshot-admin-token-0123456789";
-
-/** The same flags as test/helpers/browser.ts: no traffic to Google's hosts. */
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-dev-shm-usage",
-];
 
 /** A second sample app, with an enum, an integer and a nested object in its inputs. */
 const inventoryTasks = {
@@ -138,7 +127,30 @@ async function consoleShot() {
   }
 }
 
-const SHOTS = { console: consoleShot };
+/** docs/api-reference.png: the echo service's /docs, echo expanded and called with "Try it out". */
+async function docsShot() {
+  const echo = await new EchoService({ logger: false }).serve({ host: "127.0.0.1", port: 0 });
+  const browser = await openBrowser({ width: 1280, height: 1750 });
+  try {
+    const page = await browser.page();
+    await page.goto(`${echo.url}/docs/`);
+    await page.locator("#operations-EchoService-echo .opblock-summary").click();
+    const operation = page.locator("#operations-EchoService-echo");
+    // tryItOutEnabled: the body is editable at once.
+    const body = operation.locator("textarea.body-param__text");
+    await body.fill(JSON.stringify({ message: "Hello from /docs" }, null, 2));
+    await operation.locator("button.execute").click();
+    await operation.locator(".live-responses-table .response").first().waitFor();
+    await body.fill(JSON.stringify({ message: "Hello from /docs" }, null, 2)); // short box
+    await page.mouse.wheel(0, -100_000); // back to the top, where the title is
+    await page.screenshot({ path: join(DOCS, "api-reference.png"), fullPage: false });
+  } finally {
+    await browser.close();
+    await echo.close();
+  }
+}
+
+const SHOTS = { console: consoleShot, "api-reference": docsShot };
 
 const wanted = process.argv.slice(2);
 for (const name of wanted.length > 0 ? wanted : Object.keys(SHOTS)) {

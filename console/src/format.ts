@@ -1,4 +1,5 @@
 /** Small formatters for what the page shows. */
+import { BUILTIN_NAMES } from "../../src/contract/builtin-names.js";
 
 /** "1.2 req/s" (two digits below 10). */
 export function rate(value: number): string {
@@ -23,14 +24,5 @@ export function clock(iso: string | undefined): string {
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleTimeString();
 }
 
-/** Endpoints every Portico service has (src/contract/builtins.ts): listed apart from the app's own. */
-export const BUILTIN_ENDPOINTS: ReadonlySet<string> = new Set([
-  "endpoints",
-  "detailed_endpoints",
-  "status",
-  "heartbeat",
-  "server_id",
-  "class_name",
-  "pid_file",
-  "shutdown",
-]);
+/** Endpoints every Portico service has: listed apart from the app's own. */
+export const BUILTIN_ENDPOINTS: ReadonlySet<string> = new Set(BUILTIN_NAMES);

@@ -6,6 +6,8 @@
 import { z } from "zod";
 import { HTTP_METHODS } from "./endpoint.js";
 import { task } from "./task.js";
+import type { AnyTask } from "./task.js";
+import type { BuiltinName } from "./builtin-names.js";
 
 /** Values of a service's `status`. */
 export const ServiceStatus = z.enum(["Available", "Stopping", "Down"]);
@@ -113,4 +115,4 @@ export const builtinTasks = {
     description: "Stops this service process gracefully (it never signals any other process).",
     output: z.object({ shutdown: z.boolean() }),
   }),
-} as const;
+} as const satisfies Record<BuiltinName, AnyTask>;

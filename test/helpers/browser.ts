@@ -9,6 +9,8 @@ import { delimiter, join } from "node:path";
 import { chromium } from "playwright-core";
 import type { Browser, BrowserContext, Page, Request } from "playwright-core";
 import { describe, expect, it } from "vitest";
+// Shared with scripts/screenshots.js.
+import CHROMIUM_FLAGS from "../../scripts/chromium-flags.json" with { type: "json" };
 
 /** Where Debian installs it; `PORTICO_CHROMIUM` names another executable. */
 const CANDIDATES = ["chromium", "chromium-browser"];
@@ -67,17 +69,7 @@ export function browserForTests(what: string): boolean {
  * Flags for a closed network: without the background-networking ones chromium keeps trying to
  * reach Google's hosts (updates, sync, safe browsing) at every start.
  */
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-dev-shm-usage",
-];
+const FLAGS: string[] = CHROMIUM_FLAGS;
 
 /** A launched browser with one context; `requests` records every URL any page asked for. */
 export interface TestBrowser extends AsyncDisposable {
