@@ -256,6 +256,14 @@ export const ERROR_CODES = {
     description:
       "The gateway console's files are not in `dist/console` (running from source without a build): run `npm run build`.",
   },
+  WORKERS_UNAVAILABLE: {
+    className: "WorkersUnavailableError",
+    status: 503,
+    retryable: true,
+    wire: true,
+    description:
+      "A server with several workers could not gather every worker's counters in time for `/metrics` or `app_stats` (a worker starting or stopping).",
+  },
   REMOTE_ERROR: {
     className: "RemoteError",
     status: 500,
@@ -503,6 +511,9 @@ export type LoopDetectedError = InstanceType<typeof LoopDetectedError>;
 /** The console's built files are missing. */
 export const ConsoleNotBuiltError = errorClass("CONSOLE_NOT_BUILT");
 export type ConsoleNotBuiltError = InstanceType<typeof ConsoleNotBuiltError>;
+/** Not every cluster worker reported its counters in time. */
+export const WorkersUnavailableError = errorClass("WORKERS_UNAVAILABLE");
+export type WorkersUnavailableError = InstanceType<typeof WorkersUnavailableError>;
 
 /** Non-2xx reply without a Portico code. */
 export const ToolError = errorClass("TOOL_ERROR");

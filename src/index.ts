@@ -123,6 +123,7 @@ export {
   OpenApiInvalidError,
   LoopDetectedError,
   ConsoleNotBuiltError,
+  WorkersUnavailableError,
   RegistryUnavailableError,
   InsecureBindError,
   errorFromWire,

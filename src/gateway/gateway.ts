@@ -68,7 +68,7 @@ import { composeObservers } from "../observe/forward-observer.js";
 import { createLogObserver } from "../observe/log-observer.js";
 import type { ForwardObserver } from "../observe/forward-observer.js";
 import { AppMetrics } from "../observe/app-metrics.js";
-import { appStatsReply, registryBackend } from "../observe/app-stats.js";
+import { appStatsHandler, registryBackend } from "../observe/app-stats.js";
 import { addGatewayMetrics } from "../observe/gateway-metrics.js";
 import { observeCall } from "../observe/observe-call.js";
 
@@ -503,14 +503,13 @@ export class Gateway extends Service {
     });
     this.addEndpoint(
       gatewayTasks.app_stats,
-      () =>
-        appStatsReply({
-          metrics: apps,
-          names: this.fleet.apps.keys(),
-          backend: registryBackend(this.registryInstance ?? this.registrySource),
-          revision: this.table.revision,
-          subscribers: subscribers(),
-        }),
+      appStatsHandler(() => ({
+        metrics: apps,
+        names: this.fleet.apps.keys(),
+        backend: registryBackend(this.registryInstance ?? this.registrySource),
+        revision: this.table.revision,
+        subscribers: subscribers(),
+      })),
       { methods: ["GET", "POST"] },
     );
     if (!apps || !this.metrics) return;

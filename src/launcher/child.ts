@@ -2,11 +2,15 @@
  * The code a launched process runs: load the service class, serve it (registered with its gateway
  * when it has one), write the PID file, tell the launcher it is ready, and stop cleanly on
  * `shutdown`, SIGTERM/SIGINT, or when the launching process goes away. With several workers the
- * primary forks them through node:cluster (they share the port) and holds the one registration.
+ * primary forks them through node:cluster (they share the port), holds the one registration, and
+ * merges the workers' counters for `/metrics` and `app_stats` (src/observe/cluster-primary.ts).
  */
 import cluster from "node:cluster";
+import type { Worker } from "node:cluster";
 import { rmSync, writeFileSync } from "node:fs";
 import { LaunchError, PorticoError } from "../errors.js";
+import { ClusterReports } from "../observe/cluster-primary.js";
+import { joinCluster } from "../observe/cluster-reports.js";
 import { baseUrl } from "../service/listen-address.js";
 import { SelfRegistration } from "../service/self-registration.js";
 import type { ServiceClass } from "../service/service.js";
@@ -68,6 +72,8 @@ export function reportFailure(error: unknown): Promise<void> {
 /** Entry of a launched process: primary (several workers) or a single server. */
 export async function runChild(config: ChildConfig): Promise<void> {
   if (config.numWorkers > 1 && cluster.isPrimary) return runPrimary(config);
+  // Before the server is built: its /metrics and app_stats answer for all workers.
+  if (cluster.isWorker) joinCluster();
   const cls = await loadServiceClass(config);
   const service = new cls({ ...config.serviceOptions, id: config.id, pidFile: config.pidFile });
   // Workers share the port: the primary registers the one instance they make up.
@@ -122,17 +128,25 @@ function runPrimary(config: ChildConfig): void {
     process.send?.(READY_MESSAGE);
   };
   let listeners = 0;
+  // The workers that serve: a merge of /metrics or app_stats asks each of them for its counts.
+  const serving = new Set<Worker>();
+  const reports = new ClusterReports(() => serving);
   const fork = (): void => {
     const worker = cluster.fork();
     let listening = false;
     worker.once("listening", () => {
       listening = true;
+      serving.add(worker);
       // The first worker to listen already answers: the group is ready when all of them do.
       if (++listeners !== config.numWorkers) return;
       ready().catch((error: unknown) => reportFailure(error).then(() => stop(1)));
     });
-    worker.on("message", (message) => message === SHUTDOWN_MESSAGE && void stop());
+    worker.on("message", (message: unknown) => {
+      if (message === SHUTDOWN_MESSAGE) void stop();
+      else reports.onMessage(worker, message);
+    });
     worker.once("exit", () => {
+      serving.delete(worker);
       if (stopping) return;
       // A worker that dies before it ever listened would die again: the group cannot start, so
       // fail (the launcher reports it) instead of forking forever. One that served is replaced.

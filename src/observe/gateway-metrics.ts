@@ -40,10 +40,18 @@ export function addGatewayMetrics(
       .map(([app, stats]) => ({ app, counts: stats.counts, stats }));
   };
   const byApp = (s: { app: string }): Record<string, string> => ({ app: s.app });
-  const gauge = (name: string, help: string, value: () => number): MetricSpec => ({
+  // Across cluster workers: per-worker state (subscribers) adds up; shared state (the registry's
+  // revision and apps, seen by every worker) takes the newest/largest worker's view.
+  const gauge = (
+    name: string,
+    help: string,
+    aggregator: "sum" | "max",
+    value: () => number,
+  ): MetricSpec => ({
     name,
     help,
     type: "gauge",
+    aggregator,
     samples: () => [{ value: value() }],
   });
   metrics.add(
@@ -77,6 +85,8 @@ export function addGatewayMetrics(
       name: "portico_instance_healthy",
       help: "1 when an app's instance takes calls (healthy and not ejected) on this replica, else 0.",
       type: "gauge",
+      // Each worker checks and ejects on its own: 1 while any worker routes calls to it.
+      aggregator: "max",
       samples: () => {
         const samples: Sample[] = [];
         for (const app of state.apps()) {
@@ -91,14 +101,18 @@ export function addGatewayMetrics(
     gauge(
       "portico_registry_revision",
       "The registry revision this gateway's route table reflects.",
+      "max",
       () => state.revision(),
     ),
-    gauge("portico_events_subscribers", "Open /events streams.", () => state.eventSubscribers()),
+    gauge("portico_events_subscribers", "Open /events streams.", "sum", () =>
+      state.eventSubscribers(),
+    ),
     gauge(
       "portico_mcp_subscribers",
       "MCP clients listening for tool list changes (2025 session streams and 2026 subscriptions).",
+      "sum",
       () => state.mcpSubscribers(),
     ),
-    gauge("portico_apps", "Apps registered.", () => state.appCount()),
+    gauge("portico_apps", "Apps registered.", "max", () => state.appCount()),
   );
 }

@@ -5,9 +5,12 @@
  * taken at scrape time. Each server has its own prom-client Registry (several servers may share
  * a process, and must not share series); the process metrics (`process_*`, `nodejs_*`) describe
  * the process, so they are collected once per process and appended to every server's text.
+ * In a launched cluster worker the text is the primary's merge of every worker's metrics
+ * (cluster-reports.ts), each metric adding up as its `aggregator` says.
  */
-import type { Metric, Registry } from "prom-client";
+import type { Aggregator, Metric, Registry } from "prom-client";
 import type { FastifyInstance } from "fastify";
+import { askPrimary, inCluster, reportTo } from "./cluster-reports.js";
 import { DURATION_BUCKETS, RequestCounts, STATUS_CLASSES } from "./metrics-counts.js";
 
 /** One sample of a metric: its value, labels, and for histograms the line's own name. */
@@ -22,6 +25,8 @@ export interface MetricSpec {
   name: string;
   help: string;
   type: "counter" | "gauge" | "histogram";
+  /** How cluster workers' values add up into the server's (default "sum"). */
+  aggregator?: Aggregator;
   samples(): Sample[];
 }
 
@@ -79,14 +84,42 @@ export class ServerMetrics {
     this.specs.push(...specs);
   }
 
-  /** The exposition: its content type and text (this server's metrics, then the process's). */
+  /**
+   * The exposition: its content type and text (this server's metrics, then the process's). In a
+   * launched cluster worker, the merge of every worker's, made by the primary.
+   */
   async scrape(): Promise<{ contentType: string; text: string }> {
     const registry = await (this.registry ??= this.createRegistry());
+    if (inCluster())
+      return { contentType: registry.contentType, text: await askPrimary("metrics") };
     const [own, process] = await Promise.all([
       registry.metrics(),
       (await processRegistry()).metrics(),
     ]);
     return { contentType: registry.contentType, text: `${own}\n${process}` };
+  }
+
+  /** This server's and the process's metrics as prom-client JSON (what the primary merges). */
+  async json(): Promise<Awaited<ReturnType<Registry["getMetricsAsJSON"]>>> {
+    const registry = await (this.registry ??= this.createRegistry());
+    const [own, process] = await Promise.all([
+      registry.getMetricsAsJSON(),
+      (await processRegistry()).getMetricsAsJSON(),
+    ]);
+    return [...own, ...process];
+  }
+
+  /**
+   * In a launched cluster worker: reports this server's metrics to the primary's merges, with
+   * prom-client loaded now (the process metrics start counting from the start, and the first
+   * merge does not wait for the import).
+   */
+  shareWithCluster(): void {
+    if (!inCluster()) return;
+    reportTo("metrics", () => this.json());
+    // Failures surface at the first merge; here they must not be unhandled rejections.
+    (this.registry ??= this.createRegistry()).catch(() => undefined);
+    processRegistry().catch(() => undefined);
   }
 
   private async createRegistry(): Promise<Registry> {
@@ -101,6 +134,7 @@ export class ServerMetrics {
 
 /** Serves `GET /metrics` (access "call": behind the caller token when one is configured). */
 export function registerMetricsRoute(app: FastifyInstance, metrics: ServerMetrics): void {
+  metrics.shareWithCluster();
   app.get("/metrics", { config: { access: "call" } }, async (_request, reply) => {
     const { contentType, text } = await metrics.scrape();
     return reply.type(contentType).send(text);
@@ -153,7 +187,7 @@ function asMetric(spec: MetricSpec): Metric {
     name: spec.name,
     help: spec.help,
     type: spec.type,
-    aggregator: "sum",
+    aggregator: spec.aggregator ?? "sum",
     get: () =>
       Promise.resolve({ ...metric, values: spec.samples().map((s) => ({ labels: {}, ...s })) }),
     reset: () => undefined,

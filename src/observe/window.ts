@@ -60,25 +60,66 @@ export class SlidingWindow {
 
   /** Counts and percentiles over the slots of the last minute before `now`. */
   summary(now: number): WindowSummary {
+    return summarize(this.counts(now));
+  }
+
+  /** The raw counts of the last minute before `now` (what cluster workers send to be merged). */
+  counts(now: number): WindowCounts {
     const period = Math.floor(now / SLOT_MS);
     // The current slot is partly over: the window spans 11 whole slots and that part.
     const span = ((SLOTS - 1) * SLOT_MS + (now - period * SLOT_MS)) / 1000;
     const seconds = Math.max(1, Math.min(span, (now - this.createdAt) / 1000));
-    const summary: WindowSummary = { requests: 0, errors: 0, seconds, p50_ms: null, p99_ms: null };
-    if (!this.slots) return summary;
-    const bins = new Float64Array(BINS);
+    const counts: WindowCounts = { requests: 0, errors: 0, seconds, bins: [] };
+    if (!this.slots) return counts;
+    const bins = new Array<number>(BINS).fill(0);
     for (const slot of this.slots) {
       if (slot.period <= period - SLOTS || slot.period > period) continue;
-      summary.requests += slot.requests;
-      summary.errors += slot.errors;
+      counts.requests += slot.requests;
+      counts.errors += slot.errors;
       for (let i = 0; i < BINS; i++) bins[i]! += slot.bins[i]!;
     }
-    if (summary.requests > 0) {
-      summary.p50_ms = percentile(bins, summary.requests, 0.5);
-      summary.p99_ms = percentile(bins, summary.requests, 0.99);
-    }
-    return summary;
+    if (counts.requests > 0) counts.bins = bins;
+    return counts;
   }
+}
+
+/**
+ * The raw counts of a window: requests, errors, the seconds they cover and the latency histogram
+ * (`bins`: empty when no request was counted). Plain JSON, so it travels over IPC.
+ */
+export interface WindowCounts {
+  requests: number;
+  errors: number;
+  seconds: number;
+  bins: number[];
+}
+
+/**
+ * The counts of several windows over the same minute (one per cluster worker) as one: requests,
+ * errors and histogram bins add up; the span is the longest (a worker started later covers less).
+ */
+export function mergeWindowCounts(parts: readonly WindowCounts[]): WindowCounts {
+  const merged: WindowCounts = { requests: 0, errors: 0, seconds: 1, bins: [] };
+  for (const part of parts) {
+    merged.requests += part.requests;
+    merged.errors += part.errors;
+    merged.seconds = Math.max(merged.seconds, part.seconds);
+    part.bins.forEach((count, i) => {
+      merged.bins[i] = (merged.bins[i] ?? 0) + count;
+    });
+  }
+  return merged;
+}
+
+/** Rate inputs and percentiles of window counts (percentiles from the histogram). */
+export function summarize(counts: WindowCounts): WindowSummary {
+  const { requests, errors, seconds } = counts;
+  const summary: WindowSummary = { requests, errors, seconds, p50_ms: null, p99_ms: null };
+  if (requests > 0) {
+    summary.p50_ms = percentile(counts.bins, requests, 0.5);
+    summary.p99_ms = percentile(counts.bins, requests, 0.99);
+  }
+  return summary;
 }
 
 function newSlots(): Slot[] {
@@ -98,12 +139,12 @@ function bin(ms: number): number {
 }
 
 /** The latency (ms, 3 decimals) below which a share `q` of `total` requests fell. */
-function percentile(bins: Float64Array, total: number, q: number): number {
+function percentile(bins: readonly number[], total: number, q: number): number {
   const rank = Math.max(1, Math.ceil(q * total));
   let seen = 0;
   let i = 0;
   for (; i < BINS - 1; i++) {
-    seen += bins[i]!;
+    seen += bins[i] ?? 0;
     if (seen >= rank) break;
   }
   // The bin's geometric middle: within half a bin (about 9 %) of any latency in it.

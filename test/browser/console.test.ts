@@ -248,6 +248,29 @@ describe.runIf(installed)("the gateway console in a browser", () => {
     expect(offLoopback(b.requests)).toEqual([]);
   });
 
+  it("lets the keyboard skip the app cards to the register form, and announces the stream", async () => {
+    await using gw = await startConsoleGateway();
+    await using b = await openBrowser();
+    const page = await openConsole(b, gw.url);
+    const stream = page.getByRole("status", { name: /^Events: / });
+    expect(await stream.getAttribute("aria-label")).toBe("Events: Live");
+    const skip = page.getByRole("link", { name: "Skip to the register form" });
+    // Out of sight until focused: after the token field and its button.
+    expect((await skip.boundingBox())?.x ?? -1).toBeLessThan(0);
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate("document.activeElement?.textContent")).toBe(
+      "Skip to the register form",
+    );
+    expect((await skip.boundingBox())?.x ?? -1).toBeGreaterThanOrEqual(0);
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate("document.activeElement?.closest('section')?.className")).toContain(
+      "register",
+    );
+  });
+
   it("fits a 390 px phone: no horizontal scroll, every main control reachable", async () => {
     await using gw = await startConsoleGateway();
     await using echo = await startEcho();

@@ -35,6 +35,7 @@ import {
   UpstreamTimeoutError,
   UpstreamUnreachableError,
   ValidationError,
+  WorkersUnavailableError,
 } from "../../src/errors.js";
 import type { ErrorCode, PorticoError } from "../../src/errors.js";
 
@@ -45,6 +46,7 @@ export type ErrorClass = new (message: string, options?: { data?: unknown }) => 
 export const WIRE_ERROR_CLASSES: Readonly<Record<string, ErrorClass>> = {
   BAD_REQUEST: BadRequestError,
   CONSOLE_NOT_BUILT: ConsoleNotBuiltError,
+  WORKERS_UNAVAILABLE: WorkersUnavailableError,
   INVALID_APP_NAME: InvalidAppNameError,
   INVALID_APP_URL: InvalidAppUrlError,
   UNAUTHORIZED: UnauthorizedError,

@@ -21,6 +21,10 @@ export function App({ model }: { model: ConsoleModel }) {
   return (
     <>
       <Header state={state} onToken={(token) => model.useToken(token)} />
+      {/* After the token field (what a keyboard user needs first), before the app cards. */}
+      <a class="skip-link" href="#register-heading">
+        Skip to the register form
+      </a>
       <main class="layout">
         <section class="apps" aria-labelledby="apps-heading">
           <h2 id="apps-heading">

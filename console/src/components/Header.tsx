@@ -49,7 +49,12 @@ export function Header({ state, onToken }: HeaderProps) {
         <div>
           <dt>Events</dt>
           <dd>
-            <span class={`pill pill-${state.stream}`} data-testid="stream-state">
+            <span
+              class={`pill pill-${state.stream}`}
+              data-testid="stream-state"
+              role="status"
+              aria-label={`Events: ${STREAM_TEXT[state.stream]}`}
+            >
               <span aria-hidden="true" class="dot" />
               {STREAM_TEXT[state.stream]}
               {state.stream === "refused" && state.streamDetail ? ` (${state.streamDetail})` : ""}
