@@ -147,6 +147,7 @@ function runPrimary(config: ChildConfig): void {
     });
     worker.once("exit", () => {
       serving.delete(worker);
+      reports.workerExited(worker);
       if (stopping) return;
       // A worker that dies before it ever listened would die again: the group cannot start, so
       // fail (the launcher reports it) instead of forking forever. One that served is replaced.

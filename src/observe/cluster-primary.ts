@@ -15,25 +15,42 @@ import type { CollectMessage, ReportKind, ReportReply, ReportRequest } from "./c
 /** Milliseconds the primary waits for every worker's counts (below the asking worker's wait). */
 const COLLECT_TIMEOUT_MS = ASK_TIMEOUT_MS - 500;
 
+/** A merge under way: takes the asked workers' replies, and the exit of any of them. */
+interface Collection {
+  reply(worker: Worker, reply: ReportReply): void;
+  exited(worker: Worker): void;
+}
+
 /** Answers the workers' merge requests; `workers()` lists the listening ones, asked each time. */
 export class ClusterReports {
-  private readonly pending = new Map<number, (worker: Worker, reply: ReportReply) => void>();
+  private readonly pending = new Map<number, Collection>();
   private lastId = 0;
 
   constructor(private readonly workers: () => Iterable<Worker>) {}
+
+  /** Merges under way (each holds a timer until it is answered, fails or times out). */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
 
   /** Takes a worker's IPC message; true when it was one of ours. */
   onMessage(worker: Worker, message: unknown): boolean {
     const m = message as { type?: unknown; id?: number } | null;
     if (m?.type === "portico:report-reply") {
-      this.pending.get(m.id ?? -1)?.(worker, m as ReportReply);
+      this.pending.get(m.id ?? -1)?.reply(worker, m as ReportReply);
       return true;
     }
     if (m?.type !== "portico:collect") return false;
     const request = m as CollectMessage;
     const reply = (fields: Partial<ReportReply>): void => {
       if (!worker.isConnected()) return;
-      worker.send({ type: "portico:collected", id: request.id, ...fields } satisfies ReportReply);
+      // With a callback: a channel that closes meanwhile is no 'error' event (which would throw).
+      worker.send(
+        { type: "portico:collected", id: request.id, ...fields } satisfies ReportReply,
+        undefined,
+        {},
+        () => undefined,
+      );
     };
     this.collect(request.kind)
       .then((parts) => merge(request.kind, parts))
@@ -44,13 +61,24 @@ export class ClusterReports {
     return true;
   }
 
+  /**
+   * A worker exited (or left the cluster): the merges that still wait for its counts fail now,
+   * rather than when they time out (its counts will not come).
+   */
+  workerExited(worker: Worker): void {
+    for (const collection of [...this.pending.values()]) collection.exited(worker);
+  }
+
   /** Every listening worker's own `kind` (null from a worker that has none). */
   private collect(kind: ReportKind): Promise<unknown[]> {
     const id = ++this.lastId;
     const workers = [...this.workers()].filter((worker) => worker.isConnected());
     return new Promise((resolve, reject) => {
       const parts = new Map<Worker, unknown>();
+      let settled = false;
       const done = (error?: Error): void => {
+        if (settled) return;
+        settled = true;
         this.pending.delete(id);
         clearTimeout(timer);
         if (error) reject(error);
@@ -60,14 +88,25 @@ export class ClusterReports {
         const missing = workers.length - parts.size;
         done(new Error(`${missing} of ${workers.length} workers did not report in time`));
       }, COLLECT_TIMEOUT_MS);
-      this.pending.set(id, (worker, reply) => {
-        if (reply.error !== undefined) return done(new Error(reply.error));
-        parts.set(worker, reply.data);
-        if (parts.size === workers.length) done();
+      const waitsFor = (worker: Worker): boolean => workers.includes(worker) && !parts.has(worker);
+      this.pending.set(id, {
+        reply: (worker, reply) => {
+          if (!waitsFor(worker)) return;
+          if (reply.error !== undefined) return done(new Error(reply.error));
+          parts.set(worker, reply.data);
+          if (parts.size === workers.length) done();
+        },
+        exited: (worker) => {
+          if (waitsFor(worker)) done(new Error("a worker stopped before it reported"));
+        },
       });
       if (workers.length === 0) return done(new Error("no worker is listening"));
       const request: ReportRequest = { type: "portico:report", id, kind };
-      for (const worker of workers) worker.send(request);
+      for (const worker of workers) {
+        worker.send(request, undefined, {}, (error) => {
+          if (error) done(new Error(`a worker cannot be asked: ${error.message}`));
+        });
+      }
     });
   }
 }

@@ -100,7 +100,8 @@ async function answer(request: ReportRequest): Promise<void> {
     reply.error = (error as Error).message;
   }
   try {
-    process.send?.(reply);
+    // With a callback: a channel closed meanwhile is no 'error' event (which would throw).
+    process.send?.(reply, undefined, {}, () => undefined);
   } catch {
     // The primary is gone (the group is stopping): nobody waits for this reply.
   }
