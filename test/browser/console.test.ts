@@ -131,6 +131,15 @@ function builtConsoleProblem(): string | undefined {
   return newer === undefined ? undefined : `dist/console is older than console/${newer}`;
 }
 
+/** Fills the page's register form with `name` and `url` and submits it; returns the form. */
+async function submitRegistration(page: Page, name: string, url: string) {
+  const register = page.locator("section.register");
+  await register.getByLabel("Name").fill(name);
+  await register.getByLabel("URL", { exact: true }).fill(url);
+  await register.getByRole("button", { name: "Register" }).click();
+  return register;
+}
+
 /** The card of app `name`. */
 function card(page: Page, name: string) {
   return page.locator(`article[data-app="${name}"]`);
@@ -225,10 +234,7 @@ describe.runIf(installed)("the gateway console in a browser", () => {
     await using echo = await startEcho();
     await using b = await openBrowser();
     const page = await openConsole(b, gw.url);
-    const register = page.locator("section.register");
-    await register.getByLabel("Name").fill("typed");
-    await register.getByLabel("URL", { exact: true }).fill(echo.url);
-    await register.getByRole("button", { name: "Register" }).click();
+    const register = await submitRegistration(page, "typed", echo.url);
     await register.locator(".error-code").getByText("UNAUTHORIZED").waitFor();
     await register.locator(".hint").getByText("admin token").waitFor();
 
@@ -410,10 +416,7 @@ describe.runIf(installed)("the gateway console in a browser", () => {
     await using echo = await startEcho();
     await using b = await openBrowser();
     const page = await openConsole(b, gw.url);
-    const register = page.locator("section.register");
-    await register.getByLabel("Name").fill("typed");
-    await register.getByLabel("URL", { exact: true }).fill(echo.url);
-    await register.getByRole("button", { name: "Register" }).click();
+    const register = await submitRegistration(page, "typed", echo.url);
     await register.locator(".error-code").getByText("FORBIDDEN_ORIGIN").waitFor();
     // No token typed into the page can help here: the hint names the gateway's option.
     await register.locator(".hint code").getByText("--admin-token").waitFor();
