@@ -61,7 +61,13 @@ function run(...args: string[]): Promise<{ code: number; stdout: string; stderr:
 
 /** Starts a server command and waits (bounded) for its `Serving ... at <url>` line. */
 async function start(...args: string[]): Promise<Server> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: "pipe" });
+  // Its own process group: a signal another test file sends to a group (ours is shared by every
+  // process the test runner starts) must not reach the server whose exit status we assert.
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    stdio: "pipe",
+    detached: true,
+  });
   spawned.push(child);
   const exit = new Promise<Exit>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
