@@ -190,7 +190,7 @@ describe.runIf(installed)("the gateway console in a browser", () => {
     expect(offLoopback(b.requests)).toEqual([]);
   });
 
-  it("calls an endpoint from its generated form and shows the reply, or the error code", async () => {
+  it("calls an endpoint from its generated form and shows the reply, or the error code, keeping the focus", async () => {
     await using gw = await startConsoleGateway();
     await using echo = await startEcho();
     await using admin = await Gateway.connect(gw.url, { token: ADMIN });
@@ -220,8 +220,11 @@ describe.runIf(installed)("the gateway console in a browser", () => {
       delay: 999,
     });
     await json.fill('{"message": "raw"}');
-    await form.getByRole("button", { name: "Call echo" }).click();
+    // From the keyboard: the button is busy while the call runs, and keeps the focus after it.
+    await form.getByRole("button", { name: "Call echo" }).focus();
+    await page.keyboard.press("Enter");
     await reply.getByText('"echoed": "raw"').waitFor();
+    expect(await page.evaluate("document.activeElement?.textContent")).toBe("Call echo");
     // The stats poll shows this app's rate (app_stats); its MCP tool is listed by its name.
     await echoer.locator(".stats dd").getByText("req/s").waitFor();
     await echoer.locator(".tools").getByText("echoer__echo").waitFor();
@@ -229,7 +232,7 @@ describe.runIf(installed)("the gateway console in a browser", () => {
     expect(offLoopback(b.requests)).toEqual([]);
   });
 
-  it("registers only with the admin token typed into the page, which stays out of storage", async () => {
+  it("registers only with the admin token typed into the page, which stays out of storage; unregistering keeps the focus on the list", async () => {
     await using gw = await startConsoleGateway();
     await using echo = await startEcho();
     await using b = await openBrowser();
@@ -249,8 +252,13 @@ describe.runIf(installed)("the gateway console in a browser", () => {
     );
     expect(stored).toEqual([0, 0, "", `${gw.url}/console`]);
 
-    await card(page, "typed").getByRole("button", { name: "Unregister typed" }).click();
+    await card(page, "typed").getByRole("button", { name: "Unregister typed" }).focus();
+    await page.keyboard.press("Enter");
     await card(page, "typed").waitFor({ state: "detached", timeout: 1_000 });
+    // The focus was on the card's button: it moves to the apps heading, not back to the page.
+    await expect
+      .poll(() => page.evaluate("document.activeElement?.id"), { timeout: 1_000 })
+      .toBe("apps-heading");
     expect(offLoopback(b.requests)).toEqual([]);
   });
 

@@ -1,7 +1,7 @@
 /** The console's one screen: header, apps, and the side column (register form, events). */
 import { useEffect, useState } from "preact/hooks";
 import type { ConsoleModel, ConsoleState } from "../model";
-import { AppCard } from "./AppCard";
+import { APPS_HEADING_ID, AppCard } from "./AppCard";
 import { ErrorBox } from "./ErrorBox";
 import { EventsLog } from "./EventsLog";
 import { Header } from "./Header";
@@ -26,8 +26,8 @@ export function App({ model }: { model: ConsoleModel }) {
         Skip to the register form
       </a>
       <main class="layout">
-        <section class="apps" aria-labelledby="apps-heading">
-          <h2 id="apps-heading">
+        <section class="apps" aria-labelledby={APPS_HEADING_ID}>
+          <h2 id={APPS_HEADING_ID} tabIndex={-1}>
             Apps <span class="count">({state.apps.length})</span>
           </h2>
           {state.loadError && (

@@ -1,5 +1,5 @@
 /** One registered app: instances and health, stats, endpoints with "try it", MCP tools. */
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { send } from "../api";
 import type { Reply } from "../api";
 import { BUILTIN_ENDPOINTS, clock, ms, percent, rate } from "../format";
@@ -8,6 +8,9 @@ import { HealthBadge } from "./Badge";
 import { RichText } from "./RichText";
 import { ErrorBox } from "./ErrorBox";
 import { TryIt } from "./TryIt";
+
+/** The id of the apps list's heading, where the focus goes when a card with it leaves. */
+export const APPS_HEADING_ID = "apps-heading";
 
 /** Props of an app card. */
 export interface AppCardProps {
@@ -29,8 +32,20 @@ export function AppCard({ app, stats, statsOff, tools }: AppCardProps) {
   const own = endpoints.filter((e) => !builtin(e));
   const builtins = endpoints.filter(builtin);
   const headingId = `app-${app.name}`;
+  const cardRef = useRef<HTMLElement>(null);
+  // Effect cleanups run before Preact removes the card's nodes: if the focus is inside (its
+  // Unregister button), hand it to the apps heading, which says how many are left, instead of
+  // letting it fall back to the top of the page.
+  useEffect(
+    () => () => {
+      if (!cardRef.current?.contains(document.activeElement)) return;
+      setTimeout(() => document.getElementById(APPS_HEADING_ID)?.focus());
+    },
+    [],
+  );
 
   const unregister = async () => {
+    if (busy) return;
     setBusy(true);
     const reply = await send("/unregister_app", {
       method: "POST",
@@ -41,14 +56,14 @@ export function AppCard({ app, stats, statsOff, tools }: AppCardProps) {
   };
 
   return (
-    <article class="card app" aria-labelledby={headingId} data-app={app.name}>
+    <article ref={cardRef} class="card app" aria-labelledby={headingId} data-app={app.name}>
       <div class="card-head">
         <h3 id={headingId}>{app.name}</h3>
         <span class="tag">{app.kind ?? "unknown kind"}</span>
         <button
           type="button"
           class="danger"
-          disabled={busy}
+          aria-disabled={busy}
           onClick={() => void unregister()}
           aria-label={`Unregister ${app.name}`}
         >

@@ -28,6 +28,7 @@ export function RegisterForm() {
 
   const submit = async (event: Event) => {
     event.preventDefault();
+    if (busy) return;
     const input = {
       name: fields.name.trim(),
       url: fields.url.trim(),
@@ -72,7 +73,7 @@ export function RegisterForm() {
           <label for="register-health">Health path (optional)</label>
           <input {...text("health")} placeholder="/healthz" />
         </div>
-        <button type="submit" disabled={busy}>
+        <button type="submit" aria-disabled={busy}>
           {busy ? "Registering…" : "Register"}
         </button>
       </form>

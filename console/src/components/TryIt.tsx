@@ -50,6 +50,7 @@ export function TryIt({ app, endpoint }: TryItProps) {
 
   const submit = async (event: Event) => {
     event.preventDefault();
+    if (busy) return;
     setProblem(undefined);
     let input: unknown;
     let text: string | undefined;
@@ -116,7 +117,7 @@ export function TryIt({ app, endpoint }: TryItProps) {
           {problem}
         </p>
       )}
-      <button type="submit" disabled={busy}>
+      <button type="submit" aria-disabled={busy}>
         {busy ? "Calling…" : `Call ${endpoint.name}`}
       </button>
       {reply && <Result reply={reply} />}
