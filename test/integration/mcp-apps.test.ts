@@ -408,6 +408,24 @@ describe.each(MCP_FIXTURE_KINDS)("an MCP server as an app (%s)", (kind) => {
     expect(await waitFor(() => server.streams === 0 && server.openRequests === 0)).toBe(true);
   });
 
+  it("a call that finds one instance down is made on another: no caller sees the dead one", async () => {
+    await using up = await startMcpServer(kind);
+    const down = await startMcpServer(kind);
+    // Passive ejection off: every call may still pick the dead instance first.
+    await using gateway = await startGateway({ passiveHealth: false });
+    await using gw = await Gateway.connect(gateway.url);
+    await gw.registerApp("weather", down.mcpUrl, { kind: "mcp" });
+    await gw.registerApp("weather", up.mcpUrl, { kind: "mcp", mode: "add" });
+    await down.close();
+    await using client = await connectMcp("2026", gateway.url);
+    for (let i = 0; i < 6; i++) {
+      expect(await weatherApp(gw).get_forecast({ city: "Oslo" })).toEqual(forecastOf("Oslo"));
+      const viaMcp = await client.callTool("weather__get_forecast", { city: "Oslo" });
+      expect(viaMcp.isError ?? false).toBe(false);
+    }
+    expect(up.calls.filter((tool) => tool === "get-forecast")).toHaveLength(12);
+  });
+
   it("a server that went down gives a clear error to every kind of caller; the gateway stays up", async () => {
     const server = await startMcpServer(kind);
     await using echo = await startEcho();

@@ -315,6 +315,24 @@ describe("tool errors of apps that cannot answer", () => {
     }
   });
 
+  it("a tool call that finds one instance down is made on another (no health checks)", async () => {
+    await using gateway = await startGateway({ passiveHealth: false });
+    const down = await startEcho();
+    await using up = await startEcho();
+    await gateway.service.registerApp("echoer", down.url);
+    await gateway.service.registerApp("echoer", up.url, { mode: "add" });
+    await down.close();
+    for (const generation of GENERATIONS) {
+      await using client = await connectMcp(generation, gateway.url);
+      // Balanced over both: half of the calls pick the dead one first.
+      for (let i = 0; i < 4; i++) {
+        const result = await client.callTool("echoer__echo", { message: `try ${i}` });
+        expect(result.isError ?? false, generation).toBe(false);
+        expect(result.structuredContent).toEqual({ echoed: `try ${i}` });
+      }
+    }
+  });
+
   it("an app whose process is gone (no health checks) is an UPSTREAM_UNREACHABLE tool error", async () => {
     await using gateway = await startGateway();
     const echo = await startEcho();

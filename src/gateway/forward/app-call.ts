@@ -11,7 +11,8 @@ import type { AccessPolicy } from "../../security/policy.js";
 import { noHealthyInstance } from "../upstream/balancer.js";
 import type { AppInstances } from "../upstream/balancer.js";
 import type { Instance, PassiveOptions } from "../upstream/instance.js";
-import { CONNECT_FAILED, upstreamError } from "./forward-handler.js";
+import { upstreamError } from "./forward-handler.js";
+import { withFailover } from "../upstream/failover.js";
 import { requestHeaders } from "./headers.js";
 import type { ForwardObserver } from "../../observe/forward-observer.js";
 import { observeCall } from "../../observe/observe-call.js";
@@ -95,14 +96,12 @@ async function route(host: AppCallHost, app: AppInstances, call: AppCall): Promi
   if (call.body !== undefined) headers["content-type"] = "application/json";
   if (cap > 0) app.inFlight++;
   try {
-    return await send(host, first, call, headers).catch((error: unknown) => {
-      const code = (error as { code?: string }).code ?? "";
-      const other = CONNECT_FAILED.has(code) ? app.pick(first) : undefined;
-      if (!other) throw upstreamError(error, first.url, host.upstreamTimeout);
-      return send(host, other, call, headers).catch((again: unknown) => {
-        throw upstreamError(again, other.url, host.upstreamTimeout);
-      });
-    });
+    return await withFailover(
+      app,
+      first,
+      (instance) => send(host, instance, call, headers),
+      (error, instance) => upstreamError(error, instance.url, host.upstreamTimeout),
+    );
   } finally {
     if (cap > 0) app.inFlight--;
   }

@@ -6,6 +6,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import type { Dispatcher } from "undici";
 import { PorticoError, UpstreamTimeoutError, UpstreamUnreachableError } from "../../errors.js";
 import { drainBody, sendError } from "../../service/http/send-error.js";
+import { CONNECT_FAILED } from "../upstream/failover.js";
 import type { Instance, PassiveOptions } from "../upstream/instance.js";
 import { responseHeaders } from "./headers.js";
 import type { ForwardObservation } from "../../observe/forward-observer.js";
@@ -16,19 +17,6 @@ import { CALLER_GONE_STATUS } from "../../observe/app-metrics.js";
  * from one reset before any reply byte. Returns false when it cannot be retried.
  */
 export type Retry = (connectFailed: boolean) => boolean;
-
-/** Errors of a connection that was never established: nothing reached the app. */
-export const CONNECT_FAILED: ReadonlySet<string> = new Set([
-  "ECONNREFUSED",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "UND_ERR_CONNECT_TIMEOUT",
-  // The pool was closed (the instance left its app) before the request was sent.
-  "UND_ERR_DESTROYED",
-  "UND_ERR_CLOSED",
-]);
 
 /** A connection that broke before any reply byte came. */
 const RESET = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);

@@ -22,6 +22,7 @@ import { sendError } from "../../service/http/send-error.js";
 import { readBody } from "../../service/http/read-body.js";
 import { toPorticoError } from "../../service/http-app.js";
 import { noHealthyInstance } from "./balancer.js";
+import { withFailover } from "./failover.js";
 import type { AppInstances } from "./balancer.js";
 import type { Instance, PassiveOptions } from "./instance.js";
 import type { Upstreams } from "./upstreams.js";
@@ -87,17 +88,12 @@ export class McpApps {
   ): Promise<ToolResult> {
     const first = app.pick();
     if (!first) throw noHealthyInstance(app);
-    try {
-      return await this.callOn(app, first, tool, args, signal);
-    } catch (error) {
-      const other = isConnectFailure(error) ? app.pick(first) : undefined;
-      if (!other) throw upstreamError(error, first.url, this.options.timeoutMs);
-      try {
-        return await this.callOn(app, other, tool, args, signal);
-      } catch (again) {
-        throw upstreamError(again, other.url, this.options.timeoutMs);
-      }
-    }
+    return withFailover(
+      app,
+      first,
+      (instance) => this.callOn(app, instance, tool, args, signal),
+      (error, instance) => upstreamError(error, instance.url, this.options.timeoutMs),
+    );
   }
 
   /**
@@ -301,15 +297,6 @@ async function readJson(
     throw new BadRequestError("A tool's arguments are a JSON object");
   }
   return value as Record<string, unknown>;
-}
-
-/** Errors of a connection that never reached the server. */
-function isConnectFailure(error: unknown): boolean {
-  const code = (value: unknown): string => (typeof value === "string" ? value : "");
-  const text = `${code((error as { code?: unknown }).code)} ${(error as Error)?.message ?? ""} ${code((error as { cause?: { code?: unknown } }).cause?.code)}`;
-  return /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|UND_ERR_CONNECT|UND_ERR_DESTROYED|UND_ERR_CLOSED|fetch failed/.test(
-    text,
-  );
 }
 
 function upstreamError(error: unknown, url: string, timeout: number): PorticoError {
