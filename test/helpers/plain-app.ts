@@ -81,6 +81,7 @@ export const plainRoutes: PlainHandler = (req, res) => {
         "keep-alive": "timeout=5",
         "x-upstream-secret": "1",
         "x-visible": "yes",
+        "service-worker-allowed": "/",
       });
     case "/large":
       return streamLarge(res);

@@ -116,11 +116,13 @@ describe("headers through the gateway", () => {
     expect(denied.json().error.code).toBe("FORBIDDEN");
   });
 
-  it("strips hop-by-hop response headers, those named by Connection included", async () => {
+  it("strips hop-by-hop response headers, those named by Connection included, and Service-Worker-Allowed", async () => {
     const reply = await rawRequest(`${stack.gateway.url}/plain/hop-by-hop`);
     expect(reply.status).toBe(200);
     expect(reply.headers["x-visible"]).toBe("yes");
     expect(reply.headers).not.toHaveProperty("x-upstream-secret");
+    // An app's service worker must not take the gateway's whole origin (its /console included).
+    expect(reply.headers).not.toHaveProperty("service-worker-allowed");
     expect(reply.headers["keep-alive"]).not.toBe("timeout=5");
   });
 });

@@ -28,6 +28,14 @@ const HOP_BY_HOP = new Set([
   "via", // rewritten with this gateway's entry
 ]);
 
+/**
+ * Reply headers not passed back: the hop-by-hop ones, and `Service-Worker-Allowed`, with which
+ * an app's script could widen its service worker's scope from `/<app>/` to the gateway's whole
+ * origin and so serve its own `/console` or `/docs` to every later visit (the token typed there
+ * included). An app's service worker stays within the app's path.
+ */
+const REPLY_DROPPED = new Set([...HOP_BY_HOP, "service-worker-allowed"]);
+
 /** What a client says about earlier hops: dropped unless it is a trusted proxy. */
 const CLIENT_FORWARDING = new Set([
   "x-forwarded-for",
@@ -97,8 +105,8 @@ function connectionTokens(headers: IncomingHttpHeaders): Set<string> | undefined
 }
 
 /**
- * The reply's headers as passed back to the caller (hop-by-hop ones dropped), with the request's
- * id: the caller's own, whatever id the app answered with.
+ * The reply's headers as passed back to the caller (hop-by-hop ones and `Service-Worker-Allowed`
+ * dropped), with the request's id: the caller's own, whatever id the app answered with.
  */
 export function responseHeaders(
   upstream: IncomingHttpHeaders,
@@ -108,7 +116,7 @@ export function responseHeaders(
   const listed = connectionTokens(upstream);
   for (const key in upstream) {
     const value = upstream[key];
-    if (value !== undefined && !HOP_BY_HOP.has(key) && !listed?.has(key)) headers[key] = value;
+    if (value !== undefined && !REPLY_DROPPED.has(key) && !listed?.has(key)) headers[key] = value;
   }
   if (requestId !== undefined) headers[REQUEST_ID_HEADER] = requestId;
   return headers;
