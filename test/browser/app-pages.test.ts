@@ -18,7 +18,9 @@ const installed = browserForTests("the app page browser tests");
  */
 function startWorkerApp(): Promise<PlainApp> {
   return startPlainApp((req, res) => {
-    if (req.url === "/sw.js") {
+    // The script also at the app's root: through the gateway, `/<app>` and `/<app>?sw` sit in
+    // the folder `/`, which a browser grants without any header.
+    if (req.url === "/sw.js" || req.url === "/" || req.url.startsWith("/?")) {
       res.writeHead(200, {
         "content-type": "text/javascript",
         "service-worker-allowed": "/",
@@ -48,12 +50,22 @@ describe.runIf(installed)("an app's pages through the gateway", () => {
     await page.goto(`${app.url}/page`);
     expect(await page.evaluate(registerScript("/sw.js", "/"))).toBe(`${app.url}/`);
 
-    // Through the gateway the header is dropped: the root scope is refused...
+    // Through the gateway the scope is capped at the app's path: the root is refused, whatever
+    // the script's URL...
     await page.goto(`${gw.url}/paged/page`);
-    expect(await page.evaluate(registerScript("/paged/sw.js", "/"))).toBe("SecurityError");
-    expect(await page.evaluate(registerScript("/paged/sw.js", "/console"))).toBe("SecurityError");
+    for (const script of ["/paged/sw.js", "/paged", "/paged?sw"]) {
+      for (const scope of ["/", "/console"]) {
+        expect(await page.evaluate(registerScript(script, scope)), `${script} ${scope}`).toBe(
+          "SecurityError",
+        );
+      }
+    }
     // ...and the app's own path stays its own.
-    expect(await page.evaluate(registerScript("/paged/sw.js", "/paged/"))).toBe(`${gw.url}/paged/`);
+    for (const script of ["/paged/sw.js", "/paged?sw"]) {
+      expect(await page.evaluate(registerScript(script, "/paged/")), script).toBe(
+        `${gw.url}/paged/`,
+      );
+    }
     expect(offLoopback(b.requests)).toEqual([]);
   });
 });

@@ -219,11 +219,18 @@ describe.runIf(installed)("the gateway console in a browser", () => {
       message: "hello from the console",
       delay: 999,
     });
-    await json.fill('{"message": "raw"}');
-    // From the keyboard: the button is busy while the call runs, and keeps the focus after it.
+    await json.fill('{"message": "raw", "delay": 1}');
+    // From the keyboard: the button is busy while the call runs (a second Enter sends nothing),
+    // and keeps the focus after it.
+    const calls = () => b.requests.filter((r) => r.url() === `${gw.url}/echoer/echo`).length;
+    const before = calls();
+    const button = form.getByRole("button", { name: "Calling…" });
     await form.getByRole("button", { name: "Call echo" }).focus();
     await page.keyboard.press("Enter");
+    expect(await button.getAttribute("aria-disabled")).toBe("true");
+    await page.keyboard.press("Enter");
     await reply.getByText('"echoed": "raw"').waitFor();
+    expect(calls() - before).toBe(1);
     expect(await page.evaluate("document.activeElement?.textContent")).toBe("Call echo");
     // The stats poll shows this app's rate (app_stats); its MCP tool is listed by its name.
     await echoer.locator(".stats dd").getByText("req/s").waitFor();

@@ -125,4 +125,13 @@ describe("headers through the gateway", () => {
     expect(reply.headers).not.toHaveProperty("service-worker-allowed");
     expect(reply.headers["keep-alive"]).not.toBe("timeout=5");
   });
+
+  it("caps the scope of a service worker script fetched through it at the app's path", async () => {
+    for (const path of ["/plain/hop-by-hop", "/plain", "/plain?sw", "/plain/a/b?x=/c"]) {
+      const reply = await rawRequest(`${stack.gateway.url}${path}`, {
+        headers: { "service-worker": "script" },
+      });
+      expect(reply.headers["service-worker-allowed"], path).toBe("/plain/");
+    }
+  });
 });

@@ -29,12 +29,24 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /**
- * Reply headers not passed back: the hop-by-hop ones, and `Service-Worker-Allowed`, with which
- * an app's script could widen its service worker's scope from `/<app>/` to the gateway's whole
- * origin and so serve its own `/console` or `/docs` to every later visit (the token typed there
- * included). An app's service worker stays within the app's path.
+ * Reply headers not passed back: the hop-by-hop ones, and `Service-Worker-Allowed`, which only
+ * the gateway sets (see `serviceWorkerScope`).
  */
 const REPLY_DROPPED = new Set([...HOP_BY_HOP, "service-worker-allowed"]);
+
+/**
+ * The `Service-Worker-Allowed` of a reply to a service worker script fetch (browsers mark those
+ * with `Service-Worker: script`): the app's own path. Every app shares the gateway's origin, so
+ * a worker over `/` would serve its own `/console` or `/docs` to every later visit (the token
+ * typed there included). Dropping the app's header is not enough: a script at `/<app>` or
+ * `/<app>?x` sits in the folder `/`, which a browser grants by default.
+ */
+export function serviceWorkerScope(url: string): string {
+  const query = url.indexOf("?");
+  let end = url.indexOf("/", 1);
+  if (end === -1 || (query !== -1 && query < end)) end = query === -1 ? url.length : query;
+  return `${url.slice(0, end)}/`;
+}
 
 /** What a client says about earlier hops: dropped unless it is a trusted proxy. */
 const CLIENT_FORWARDING = new Set([
