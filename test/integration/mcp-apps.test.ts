@@ -7,7 +7,9 @@
  * both generations, the server's `list_changed` reaching downstream MCP clients and gateway
  * clients, unregistration closing the upstream connection, and a server that went down.
  *
- * Tests named "[DEFECT]" fail on purpose: they pin a defect of src/ found while writing them.
+ * Four tests here pin defects found while writing them (since fixed): a refused call read as an
+ * unreachable app, refused calls ejecting a healthy instance, 2025 sessions left open upstream,
+ * and a rediscovered MCP app losing its MCP path.
  */
 import { describe, expect, it } from "vitest";
 import type { Tool } from "@modelcontextprotocol/client";
@@ -265,10 +267,10 @@ describe.each(MCP_FIXTURE_KINDS)("an MCP server as an app (%s)", (kind) => {
       expect(await weatherApp(gw).get_forecast({ city: "Oslo" })).toEqual(forecastOf("Oslo"));
     });
 
-    it("[DEFECT] a JSON-RPC error answer to tools/call is a client error, not UPSTREAM_UNREACHABLE", async () => {
+    it("a JSON-RPC error answer to tools/call is a client error, not UPSTREAM_UNREACHABLE", async () => {
       // The server answers the call (JSON-RPC -32602, as servers do for arguments they refuse
-      // before any tool runs); src/gateway/upstream/mcp-apps.ts upstreamError() maps every
-      // non-string `code` to UPSTREAM_UNREACHABLE (502, retryable): "could not reach the app".
+      // before any tool runs): an answer, so never UPSTREAM_UNREACHABLE (502, retryable), which
+      // says the app could not be reached.
       await using server = await startMcpServer(kind);
       await using gateway = await startGateway();
       await using gw = await Gateway.connect(gateway.url);
@@ -285,10 +287,10 @@ describe.each(MCP_FIXTURE_KINDS)("an MCP server as an app (%s)", (kind) => {
       expect(status, "a refused request is the caller's error").toBeLessThan(500);
     });
 
-    it("[DEFECT] calls the server refused with a JSON-RPC error do not eject its instance", async () => {
-      // mcp-apps.ts callOn() counts every thrown error as a passive-health failure, so a client
-      // sending bad arguments `consecutiveFailures` times takes a healthy app out of rotation
-      // (NO_HEALTHY_INSTANCE for everyone until the ejection ends).
+    it("calls the server refused with a JSON-RPC error do not eject its instance", async () => {
+      // A refused call is the server's answer, not a failure of the instance: counted as one, a
+      // client sending bad arguments `consecutiveFailures` times would take a healthy app out of
+      // rotation (NO_HEALTHY_INSTANCE for everyone until the ejection ends).
       await using server = await startMcpServer(kind);
       await using gateway = await startGateway({ passiveHealth: { consecutiveFailures: 2 } });
       await using gw = await Gateway.connect(gateway.url);
@@ -456,12 +458,12 @@ describe.each(MCP_FIXTURE_KINDS)("an MCP server as an app (%s)", (kind) => {
 });
 
 describe("an SDK 1.x MCP server (2025 sessions) as an app", () => {
-  it("[DEFECT] the gateway ends the 2025 sessions it opened (DELETE) when it lets go of the server", async () => {
-    // McpUpstream.close() (src/mcp/mcp-upstream.ts) calls client.close() only, which aborts the
-    // transport without terminateSession(): the SDK 1.x server keeps every session the gateway's
-    // SDK client opened (registration's discovery, the connection, one more per rediscovery
-    // after each list_changed) for ever. (The detection probe's bare `initialize` session is
-    // left behind too, by design of discovery.ts; it is not counted here.)
+  it("the gateway ends the 2025 sessions it opened (DELETE) when it lets go of the server", async () => {
+    // The SDK's client.close() alone aborts the transport without terminateSession(): the SDK
+    // 1.x server would keep every session the gateway's SDK client opened (registration's
+    // discovery, the connection, one more per rediscovery after each list_changed) for ever, so
+    // McpUpstream.close() ends them first. (The detection probe's bare `initialize` session is
+    // left behind, by design of discovery.ts; it is not counted here.)
     await using server = await startMcpServer("sdk1");
     await using gateway = await startGateway();
     await using gw = await Gateway.connect(gateway.url);
@@ -487,10 +489,10 @@ describe("an MCP server that is down at registration", () => {
     expect(app).toMatchObject({ name: "weather", discovered: false, endpoints: {} });
   });
 
-  it("[DEFECT] is discovered once it is up, with its MCP path, and answers calls", async () => {
-    // gateway.ts rediscover() stores the new kind and endpoints but not `found.mcpPath`: the
-    // record says kind "mcp" without `mcp: "/mcp"`, so mcp-apps.ts connects to the base URL
-    // itself and every call fails (UPSTREAM_UNREACHABLE) although the server is up.
+  it("is discovered once it is up, with its MCP path, and answers calls", async () => {
+    // Rediscovery stores the MCP path it found with the new kind and endpoints: a record of kind
+    // "mcp" without `mcp: "/mcp"` would make mcp-apps.ts connect to the base URL itself, and
+    // every call would fail (UPSTREAM_UNREACHABLE) although the server is up.
     const first = await startMcpServer("sdk2");
     const port = Number(new URL(first.url).port);
     await first.close();
