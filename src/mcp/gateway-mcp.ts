@@ -30,6 +30,7 @@ import {
   toolOf,
 } from "./tool-shape.js";
 import type { ToolBinding, ToolResult } from "./tool-shape.js";
+import { IDEMPOTENT_METHODS, isReplayable } from "../gateway/upstream/failover.js";
 
 /** What the gateway's MCP side needs of the gateway. */
 export interface GatewayMcpHost {
@@ -145,6 +146,8 @@ export class GatewayCatalogue implements ToolCatalogue {
       const request = this.request(tool, inputFromArguments(tool.binding.input, args));
       const reply = await this.host.callApp(route, {
         ...request,
+        // Safe to repeat after a broken connection: the method or the endpoint says so.
+        replayable: IDEMPOTENT_METHODS.has(request.method) || isReplayable(tool.endpoint),
         req: call.req,
         caller: call.caller,
       });

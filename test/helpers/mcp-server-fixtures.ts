@@ -66,6 +66,11 @@ export interface McpFixture extends AsyncDisposable {
    * server that rejects the request itself, before any tool runs, answers).
    */
   rejectCalls: { code: number; message: string } | undefined;
+  /**
+   * While true, every `tools/call` has its connection closed with no answer (as a server that
+   * dies while the call runs does).
+   */
+  dropCalls: boolean;
   /** Adds a tool `name` (structured result `{ added: name }`) and announces `list_changed`. */
   addTool(name: string): void;
   close(): Promise<void>;
@@ -152,6 +157,7 @@ class Counters {
   readonly authorizations: (string | undefined)[] = [];
   readonly clientNames: string[] = [];
   rejectCalls: { code: number; message: string } | undefined;
+  dropCalls = false;
 
   /** Counts `req` open until its response closes; a stream when `isStream`. */
   track(req: IncomingMessage, res: ServerResponse, body: unknown): void {
@@ -175,10 +181,18 @@ class Counters {
     });
   }
 
-  /** Answers a `tools/call` with the JSON-RPC error of `rejectCalls`; true when it did. */
+  /**
+   * Answers a `tools/call` with the JSON-RPC error of `rejectCalls`, or closes its connection
+   * (`dropCalls`); true when it did.
+   */
   rejected(res: ServerResponse, body: unknown): boolean {
     const call = body as { method?: string; id?: unknown } | undefined;
-    if (!this.rejectCalls || call?.method !== "tools/call") return false;
+    if (call?.method !== "tools/call") return false;
+    if (this.dropCalls) {
+      res.socket?.destroy();
+      return true;
+    }
+    if (!this.rejectCalls) return false;
     res
       .writeHead(200, { "content-type": "application/json" })
       .end(JSON.stringify({ jsonrpc: "2.0", id: call.id, error: this.rejectCalls }));
@@ -253,6 +267,12 @@ function fixture(p: FixtureParts): McpFixture {
     },
     set rejectCalls(value) {
       counters.rejectCalls = value;
+    },
+    get dropCalls() {
+      return counters.dropCalls;
+    },
+    set dropCalls(value) {
+      counters.dropCalls = value;
     },
     calls: counters.calls,
     authorizations: counters.authorizations,

@@ -428,6 +428,35 @@ describe.each(MCP_FIXTURE_KINDS)("an MCP server as an app (%s)", (kind) => {
     expect(up.calls.filter((tool) => tool === "get-forecast")).toHaveLength(12);
   });
 
+  it("a call whose connection breaks is made again elsewhere only for a read-only or idempotent tool", async () => {
+    await using good = await startMcpServer(kind);
+    await using bad = await startMcpServer(kind);
+    // Round robin: calls alternate between the two instances, so some land on the bad one first.
+    await using gateway = await startGateway({ passiveHealth: false, balance: "round-robin" });
+    await using gw = await Gateway.connect(gateway.url);
+    await gw.registerApp("weather", bad.mcpUrl, { kind: "mcp" });
+    await gw.registerApp("weather", good.mcpUrl, { kind: "mcp", mode: "add" });
+    bad.dropCalls = true;
+    // get-forecast says it is read-only: repeated on the other instance, every call answers.
+    for (let i = 0; i < 4; i++) {
+      expect(await weatherApp(gw).get_forecast({ city: "Oslo" })).toEqual(forecastOf("Oslo"));
+    }
+    expect(bad.calls.filter((tool) => tool === "get-forecast").length).toBeGreaterThan(0);
+    // shout says nothing: a call that may have run is never repeated, the caller hears of it.
+    let failed = 0;
+    for (let i = 0; i < 6; i++) {
+      const outcome = await weatherApp(gw)
+        .shout({ text: "hi" })
+        .catch((error: unknown) => error);
+      if (outcome === "HI!") continue;
+      expect(outcome).toMatchObject({ code: "UPSTREAM_UNREACHABLE" });
+      failed++;
+    }
+    expect(failed).toBe(3);
+    expect(bad.calls.filter((tool) => tool === "shout")).toHaveLength(3);
+    expect(good.calls.filter((tool) => tool === "shout")).toHaveLength(3);
+  });
+
   it("a server that went down gives a clear error to every kind of caller; the gateway stays up", async () => {
     const server = await startMcpServer(kind);
     await using echo = await startEcho();

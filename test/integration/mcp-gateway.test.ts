@@ -25,6 +25,7 @@ import {
   toolsWhen,
 } from "../helpers/mcp-clients.js";
 import { rawRequest } from "../helpers/raw-http.js";
+import { sendJson, startPlainApp } from "../helpers/plain-app.js";
 import { startOpenApiApp } from "../fixtures/openapi-app.js";
 import type { EchoService } from "../../src/samples/echo-service.js";
 
@@ -331,6 +332,47 @@ describe("tool errors of apps that cannot answer", () => {
         expect(result.structuredContent).toEqual({ echoed: `try ${i}` });
       }
     }
+  });
+
+  it("a call whose connection breaks is made again elsewhere only when its endpoint says it is idempotent", async () => {
+    // Two instances of one described app; the bad one closes the connection of every call.
+    const endpoint = (name: string, annotations?: object) => ({
+      name,
+      path: `/${name}`,
+      methods: ["POST"],
+      description: name,
+      input_schema: { type: "object" },
+      output_schema: null,
+      ...(annotations ? { annotations } : {}),
+    });
+    const endpoints = {
+      lookup: endpoint("lookup", { idempotent: true }),
+      store: endpoint("store"),
+    };
+    const instance = (breaks: boolean) =>
+      startPlainApp((req, res) => {
+        if (req.url === "/detailed_endpoints") return sendJson(res, 200, { endpoints });
+        if (breaks) return void res.socket?.destroy();
+        sendJson(res, 200, { at: req.url });
+      });
+    await using bad = await instance(true);
+    await using good = await instance(false);
+    await using gateway = await startGateway({ passiveHealth: false, balance: "round-robin" });
+    await gateway.service.registerApp("kv", bad.url);
+    await gateway.service.registerApp("kv", good.url, { mode: "add" });
+    await using client = await connectMcp("2026", gateway.url);
+    for (let i = 0; i < 4; i++) {
+      const result = await client.callTool("kv__lookup", {});
+      expect(result.isError ?? false).toBe(false);
+    }
+    const codes: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const result = await client.callTool("kv__store", {});
+      if (result.isError) codes.push(toolError(result).code);
+    }
+    // Round robin: three of six reach the bad instance first, and are not repeated.
+    expect(codes).toEqual(["UPSTREAM_UNREACHABLE", "UPSTREAM_UNREACHABLE", "UPSTREAM_UNREACHABLE"]);
+    expect(bad.received.filter((r) => r.url === "/store")).toHaveLength(3);
   });
 
   it("an app whose process is gone (no health checks) is an UPSTREAM_UNREACHABLE tool error", async () => {

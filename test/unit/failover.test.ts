@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { CONNECT_FAILED, isConnectFailure } from "../../src/gateway/upstream/failover.js";
+import {
+  CONNECTION_BROKE,
+  CONNECT_FAILED,
+  isConnectFailure,
+  isConnectionBroken,
+  isReplayable,
+} from "../../src/gateway/upstream/failover.js";
 
 /** An error with a code, wrapping `cause`. */
 function coded(code: string | undefined, cause?: unknown): Error {
@@ -36,5 +42,26 @@ describe("isConnectFailure: did the call never reach the app?", () => {
     for (const value of [undefined, null, "ECONNREFUSED", 42, { code: 42 }]) {
       expect(isConnectFailure(value)).toBe(false);
     }
+  });
+});
+
+describe("isConnectionBroken: did the connection break after the request may have left?", () => {
+  it("is true for a reset or a closed socket, also wrapped by fetch; false for a connect failure", () => {
+    for (const code of CONNECTION_BROKE) {
+      expect(isConnectionBroken(coded(code)), code).toBe(true);
+      expect(isConnectionBroken(new TypeError("fetch failed", { cause: coded(code) }))).toBe(true);
+    }
+    expect(isConnectionBroken(coded("ECONNREFUSED"))).toBe(false);
+    expect(isConnectionBroken(new TypeError("fetch failed"))).toBe(false);
+  });
+});
+
+describe("isReplayable: may a call of this endpoint be repeated?", () => {
+  it("only when it says it is idempotent or read-only", () => {
+    expect(isReplayable({ annotations: { idempotent: true } })).toBe(true);
+    expect(isReplayable({ annotations: { read_only: true } })).toBe(true);
+    expect(isReplayable({ annotations: { idempotent: false, destructive: true } })).toBe(false);
+    expect(isReplayable({ annotations: {} })).toBe(false);
+    expect(isReplayable({})).toBe(false);
   });
 });

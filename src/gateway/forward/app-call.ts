@@ -26,6 +26,12 @@ export interface AppCall {
   body: string | undefined;
   /** The caller's request: its headers go on as forwarded headers do, and its token is checked. */
   req: IncomingMessage;
+  /**
+   * Safe to repeat on another instance after a broken connection (an idempotent method, an
+   * endpoint that says it is idempotent or read-only). A call that could not connect is repeated
+   * in any case.
+   */
+  replayable?: boolean;
   /** Tells when the caller left (the call is then cancelled). */
   caller: CallerGone;
 }
@@ -101,6 +107,7 @@ async function route(host: AppCallHost, app: AppInstances, call: AppCall): Promi
       first,
       (instance) => send(host, instance, call, headers),
       (error, instance) => upstreamError(error, instance.url, host.upstreamTimeout),
+      call.replayable === true,
     );
   } finally {
     if (cap > 0) app.inFlight--;

@@ -6,7 +6,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import type { Dispatcher } from "undici";
 import { PorticoError, UpstreamTimeoutError, UpstreamUnreachableError } from "../../errors.js";
 import { drainBody, sendError } from "../../service/http/send-error.js";
-import { CONNECT_FAILED } from "../upstream/failover.js";
+import { CONNECT_FAILED, CONNECTION_BROKE } from "../upstream/failover.js";
 import type { Instance, PassiveOptions } from "../upstream/instance.js";
 import { responseHeaders, serviceWorkerScope } from "./headers.js";
 import type { ForwardObservation } from "../../observe/forward-observer.js";
@@ -17,9 +17,6 @@ import { CALLER_GONE_STATUS } from "../../observe/app-metrics.js";
  * from one reset before any reply byte. Returns false when it cannot be retried.
  */
 export type Retry = (connectFailed: boolean) => boolean;
-
-/** A connection that broke before any reply byte came. */
-const RESET = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
 
 /** Replies up to this size are buffered and sent with one write; larger ones are streamed. */
 export const BUFFER_LIMIT = 64 * 1024;
@@ -133,7 +130,8 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     const connectFailed = CONNECT_FAILED.has(code);
     if (this.status === 0 && !(error instanceof PorticoError)) {
       this.instance.failed(this.passive, error.message);
-      if ((connectFailed || RESET.has(code)) && this.retry?.(connectFailed)) return;
+      // Before any reply byte: a broken connection may still be retried (idempotent methods).
+      if ((connectFailed || CONNECTION_BROKE.has(code)) && this.retry?.(connectFailed)) return;
     }
     // An app that replied in full and then closed while the body was still being sent (EPIPE,
     // ECONNRESET): its reply is the answer, not the broken pipe.

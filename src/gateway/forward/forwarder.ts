@@ -25,6 +25,7 @@ import type { AccessAction } from "../../security/options.js";
 import { sendError } from "../../service/http/send-error.js";
 import { toPorticoError } from "../../service/http-app.js";
 import { noHealthyInstance } from "../upstream/balancer.js";
+import { IDEMPOTENT_METHODS } from "../upstream/failover.js";
 import type { AppInstances } from "../upstream/balancer.js";
 import type { Fleet } from "../upstream/fleet.js";
 import type { Instance } from "../upstream/instance.js";
@@ -245,7 +246,7 @@ export class Forwarder {
     const method = req.method as Dispatcher.HttpMethod;
     const length = Number(req.headers["content-length"] ?? NaN);
     const headers = requestHeaders(req, this.policy);
-    const idempotent = IDEMPOTENT.has(method);
+    const idempotent = IDEMPOTENT_METHODS.has(method);
     const passive = this.options.fleet.passive;
     const timeout = this.upstreams.options.upstreamTimeout;
     const send = (
@@ -292,8 +293,6 @@ export class Forwarder {
     send(first, body, false, false);
   }
 }
-
-const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 
 /** Sends the gateway's own error reply for a routed request, telling its observers first. */
 function refuse(

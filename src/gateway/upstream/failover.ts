@@ -1,11 +1,14 @@
 /**
  * The failover rule of the gateway's calls to apps: a call that never reached its instance (the
- * connection could not be made) is made once more on another instance; a call that reached one
- * is never repeated by this rule, since it may have had effects. Forwarded traffic applies the
- * same rule inside its streaming handler (src/gateway/forward/forwarder.ts), which may also
- * replay an idempotent call reset before any reply byte; the gateway's own calls (`call_app`,
- * HTTP calls of MCP apps, MCP tool calls) go through `withFailover`.
+ * connection could not be made) is made once more on another instance; a call whose connection
+ * broke (reset, closed) is made again only when it is safe to repeat (an idempotent HTTP method,
+ * an endpoint or tool that says it is idempotent or read-only), since it may have had effects.
+ * Forwarded traffic applies the same rule inside its streaming handler
+ * (src/gateway/forward/forwarder.ts), only before any reply byte has reached the caller; the
+ * gateway's own calls (MCP `tools/call` of any app, HTTP calls of MCP apps) hold the whole reply
+ * and go through `withFailover`.
  */
+import type { EndpointDescriptor } from "../../contract/endpoint.js";
 import type { AppInstances } from "./balancer.js";
 import type { Instance } from "./instance.js";
 
@@ -22,37 +25,72 @@ export const CONNECT_FAILED: ReadonlySet<string> = new Set([
   "UND_ERR_CLOSED",
 ]);
 
+/** Error codes of a connection that broke after the request may have reached the app. */
+export const CONNECTION_BROKE: ReadonlySet<string> = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "UND_ERR_SOCKET",
+]);
+
+/** HTTP methods whose calls may be repeated (RFC 9110, 9.2.2), whatever the app. */
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "PUT",
+  "DELETE",
+  "OPTIONS",
+]);
+
 /** How deep a chain of `cause`s is searched (fetch wraps undici's error; SDKs may wrap fetch's). */
 const CAUSE_DEPTH = 4;
 
 /**
- * Whether `error`, or one of the errors it wraps (`cause`), says the connection was never made.
- * Codes only: a message such as fetch's "fetch failed" says nothing of whether the request left.
+ * Whether `error`, or one of the errors it wraps (`cause`), has a code of `codes`. Codes only: a
+ * message such as fetch's "fetch failed" says nothing of whether the request left.
  */
-export function isConnectFailure(error: unknown): boolean {
+function hasCode(error: unknown, codes: ReadonlySet<string>): boolean {
   let current = error;
   for (let depth = 0; depth < CAUSE_DEPTH && typeof current === "object" && current; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === "string" && CONNECT_FAILED.has(code)) return true;
+    if (typeof code === "string" && codes.has(code)) return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;
 }
 
+/** Whether `error` (or one it wraps) says the connection was never made. */
+export function isConnectFailure(error: unknown): boolean {
+  return hasCode(error, CONNECT_FAILED);
+}
+
+/** Whether `error` (or one it wraps) says the connection broke (reset, closed by the app). */
+export function isConnectionBroken(error: unknown): boolean {
+  return hasCode(error, CONNECTION_BROKE);
+}
+
+/** Whether a call of `endpoint` may be repeated: it says it is idempotent or read-only. */
+export function isReplayable(endpoint: Pick<EndpointDescriptor, "annotations">): boolean {
+  const hints = endpoint.annotations;
+  return hints?.idempotent === true || hints?.read_only === true;
+}
+
 /**
- * Runs `attempt` on `first`; when it could not connect, once more on another routable instance
- * of `app` (when there is one). Whatever fails last is rejected as `toError(error, instance)`.
+ * Runs `attempt` on `first`; once more on another routable instance of `app` (when there is
+ * one) when it could not connect, or when its connection broke and the call is `replayable`.
+ * Whatever fails last is rejected as `toError(error, instance)`.
  */
 export async function withFailover<T>(
   app: AppInstances,
   first: Instance,
   attempt: (instance: Instance) => Promise<T>,
   toError: (error: unknown, instance: Instance) => unknown,
+  replayable = false,
 ): Promise<T> {
   try {
     return await attempt(first);
   } catch (error) {
-    const other = isConnectFailure(error) ? app.pick(first) : undefined;
+    const again = isConnectFailure(error) || (replayable && isConnectionBroken(error));
+    const other = again ? app.pick(first) : undefined;
     if (!other) throw toError(error, first);
     try {
       return await attempt(other);

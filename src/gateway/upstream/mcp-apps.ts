@@ -22,7 +22,7 @@ import { sendError } from "../../service/http/send-error.js";
 import { readBody } from "../../service/http/read-body.js";
 import { toPorticoError } from "../../service/http-app.js";
 import { noHealthyInstance } from "./balancer.js";
-import { withFailover } from "./failover.js";
+import { isReplayable, withFailover } from "./failover.js";
 import type { AppInstances } from "./balancer.js";
 import type { Instance, PassiveOptions } from "./instance.js";
 import type { Upstreams } from "./upstreams.js";
@@ -50,10 +50,14 @@ interface Connection {
 /** Endpoint name -> the server's tool name, per MCP app. */
 type ToolNames = Map<string, string>;
 
+/** The tools (servers' names) of an MCP app that say they are idempotent or read-only. */
+type Replayable = Set<string>;
+
 export class McpApps {
   /** By `<app>\n<instance url>`. */
   private readonly connections = new Map<string, Connection>();
   private readonly tools = new Map<string, ToolNames>();
+  private readonly replayable = new Map<string, Replayable>();
   private readonly paths = new Map<string, string>();
   private closed = false;
 
@@ -93,6 +97,7 @@ export class McpApps {
       first,
       (instance) => this.callOn(app, instance, tool, args, signal),
       (error, instance) => upstreamError(error, instance.url, this.options.timeoutMs),
+      this.replayable.get(app.name)?.has(tool) === true,
     );
   }
 
@@ -139,6 +144,7 @@ export class McpApps {
     const all = [...this.connections.values()];
     this.connections.clear();
     this.tools.clear();
+    this.replayable.clear();
     await Promise.allSettled(all.map((c) => this.closeConnection(c)));
   }
 
@@ -175,10 +181,14 @@ export class McpApps {
       return;
     }
     const names: ToolNames = new Map();
+    const replayable: Replayable = new Set();
     for (const endpoint of Object.values(record.endpoints)) {
-      if (endpoint.mcp) names.set(endpoint.name, endpoint.mcp.tool);
+      if (!endpoint.mcp) continue;
+      names.set(endpoint.name, endpoint.mcp.tool);
+      if (isReplayable(endpoint)) replayable.add(endpoint.mcp.tool);
     }
     this.tools.set(record.name, names);
+    this.replayable.set(record.name, replayable);
     this.paths.set(record.name, record.mcp ?? "");
     const urls = new Set((record.instances ?? [{ url: record.url }]).map((i) => i.url));
     for (const [key, connection] of [...this.connections]) {
@@ -194,6 +204,7 @@ export class McpApps {
 
   private drop(name: string): void {
     this.tools.delete(name);
+    this.replayable.delete(name);
     this.paths.delete(name);
     for (const [key, connection] of [...this.connections]) {
       if (key.startsWith(`${name}\n`)) {
