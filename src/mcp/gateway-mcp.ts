@@ -30,7 +30,7 @@ import {
   toolOf,
 } from "./tool-shape.js";
 import type { ToolBinding, ToolResult } from "./tool-shape.js";
-import { IDEMPOTENT_METHODS, isReplayable } from "../gateway/upstream/failover.js";
+import { isReplayable } from "../gateway/upstream/failover.js";
 
 /** What the gateway's MCP side needs of the gateway. */
 export interface GatewayMcpHost {
@@ -147,7 +147,7 @@ export class GatewayCatalogue implements ToolCatalogue {
       const reply = await this.host.callApp(route, {
         ...request,
         // Safe to repeat after a broken connection: the method or the endpoint says so.
-        replayable: IDEMPOTENT_METHODS.has(request.method) || isReplayable(tool.endpoint),
+        replayable: isReplayable(tool.endpoint, request.method),
         req: call.req,
         caller: call.caller,
       });

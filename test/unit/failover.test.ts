@@ -64,4 +64,14 @@ describe("isReplayable: may a call of this endpoint be repeated?", () => {
     expect(isReplayable({ annotations: {} })).toBe(false);
     expect(isReplayable({})).toBe(false);
   });
+
+  it("else by its HTTP method, unless it says it is not idempotent", () => {
+    for (const method of ["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]) {
+      expect(isReplayable({}, method), method).toBe(true);
+      expect(isReplayable({ annotations: { idempotent: false } }, method), method).toBe(false);
+    }
+    expect(isReplayable({}, "POST")).toBe(false);
+    expect(isReplayable({}, "PATCH")).toBe(false);
+    expect(isReplayable({ annotations: { read_only: true } }, "POST")).toBe(true);
+  });
 });

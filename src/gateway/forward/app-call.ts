@@ -1,7 +1,7 @@
 /**
  * A call of one app's endpoint made by the gateway itself (an MCP `tools/call`), not relayed from
  * a caller's socket: the same route table, access policy, balancing, per-app cap, passive health
- * and one retry on a connect failure as forwarded traffic, on the same pools.
+ * and failover rule (src/gateway/upstream/failover.ts) as forwarded traffic, on the same pools.
  */
 import type { IncomingMessage } from "node:http";
 import type { CallerGone } from "../../net/caller.js";
@@ -86,7 +86,7 @@ export async function callApp(
   });
 }
 
-/** The call on one of the app's instances (and once more on another after a connect failure). */
+/** The call on one of the app's instances (and once more on another, as `withFailover` says). */
 async function route(host: AppCallHost, app: AppInstances, call: AppCall): Promise<AppReply> {
   const first = app.pick();
   if (!first) throw noHealthyInstance(app);

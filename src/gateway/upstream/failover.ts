@@ -68,10 +68,19 @@ export function isConnectionBroken(error: unknown): boolean {
   return hasCode(error, CONNECTION_BROKE);
 }
 
-/** Whether a call of `endpoint` may be repeated: it says it is idempotent or read-only. */
-export function isReplayable(endpoint: Pick<EndpointDescriptor, "annotations">): boolean {
+/**
+ * Whether a call of `endpoint` may be repeated: it says it is idempotent or read-only, or says
+ * nothing and its HTTP `method` (when given) is idempotent. An endpoint that says it is not
+ * idempotent is believed over its method.
+ */
+export function isReplayable(
+  endpoint: Pick<EndpointDescriptor, "annotations">,
+  method?: string,
+): boolean {
   const hints = endpoint.annotations;
-  return hints?.idempotent === true || hints?.read_only === true;
+  if (hints?.idempotent === false) return false;
+  if (hints?.idempotent === true || hints?.read_only === true) return true;
+  return method !== undefined && IDEMPOTENT_METHODS.has(method);
 }
 
 /**
