@@ -4,8 +4,14 @@
  */
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
+import { Gateway } from "../../src/gateway/gateway.js";
 import type { Service } from "../../src/service/service.js";
+import { serveOn } from "./fixtures.js";
 import type { Running } from "./fixtures.js";
+import { captureLogs } from "./log-capture.js";
+import type { LogCapture } from "./log-capture.js";
+import { startPlainApp } from "./plain-app.js";
+import type { PlainApp, PlainHandler } from "./plain-app.js";
 
 /** A live count. */
 export interface Counter {
@@ -46,4 +52,30 @@ export async function deadUrl(): Promise<string> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}`;
+}
+
+/** A gateway that logs at debug level into `logs`, with a plain app registered as "plain". */
+export interface LoggedGateway {
+  logs: LogCapture;
+  gateway: Running<Gateway>;
+  plain: PlainApp;
+  close(): Promise<void>;
+}
+
+/** Starts a `LoggedGateway` whose app answers with `handler` (default: the plain routes). */
+export async function startLoggedGateway(handler?: PlainHandler): Promise<LoggedGateway> {
+  const logs = captureLogs();
+  const gateway = await serveOn(new Gateway({ logger: logs.logger("debug") }));
+  const plain = await startPlainApp(handler);
+  const close = async (): Promise<void> => {
+    await gateway.close();
+    await plain.close();
+  };
+  try {
+    await gateway.service.registerApp("plain", plain.url);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { logs, gateway, plain, close };
 }

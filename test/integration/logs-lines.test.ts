@@ -10,7 +10,8 @@ import { serveOn } from "../helpers/fixtures.js";
 import type { Running } from "../helpers/fixtures.js";
 import { LEVEL, captureLogs } from "../helpers/log-capture.js";
 import type { LogCapture } from "../helpers/log-capture.js";
-import { deadUrl } from "../helpers/observe.js";
+import { deadUrl, startLoggedGateway } from "../helpers/observe.js";
+import type { LoggedGateway } from "../helpers/observe.js";
 import { sendJson, startPlainApp } from "../helpers/plain-app.js";
 import type { PlainApp } from "../helpers/plain-app.js";
 import { rawRequest } from "../helpers/raw-http.js";
@@ -21,23 +22,19 @@ import { InvalidOptionsError } from "../../src/errors.js";
 const TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
 describe("forwarded request lines", () => {
+  let stack: LoggedGateway | undefined;
   let logs: LogCapture;
   let gateway: Running<Gateway>;
   let plain: PlainApp;
 
   beforeAll(async () => {
-    logs = captureLogs();
-    gateway = await serveOn(new Gateway({ logger: logs.logger("debug") }));
-    plain = await startPlainApp((req, res) => {
+    stack = await startLoggedGateway((req, res) => {
       if (req.url.startsWith("/boom")) return sendJson(res, 500, { error: "boom" });
       sendJson(res, 200, { ok: true });
     });
-    await gateway.service.registerApp("plain", plain.url);
+    ({ logs, gateway, plain } = stack);
   });
-  afterAll(async () => {
-    await gateway?.close();
-    await plain?.close();
-  });
+  afterAll(() => stack?.close());
 
   it("logs one debug line per forwarded request with its app, status, timing and ids", async () => {
     const reply = await rawRequest(`${gateway.url}/plain/items/7?secret=1`, {

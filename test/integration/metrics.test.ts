@@ -108,6 +108,26 @@ async function gateway(options: GatewayOptions = {}) {
   return serveOn(new Gateway({ health: false, passiveHealth: false, ...options }));
 }
 
+/** A gateway (checks off) with echo registered as "echoer" and a status app as "plain". */
+async function gatewayWithApps() {
+  const gw = await gateway();
+  const echo = await startEcho();
+  const plain = await statusApp();
+  const close = async (): Promise<void> => {
+    await gw[Symbol.asyncDispose]();
+    await echo[Symbol.asyncDispose]();
+    await plain.close();
+  };
+  try {
+    await gw.service.registerApp("echoer", echo.url);
+    await gw.service.registerApp("plain", plain.url);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { gw, plain, [Symbol.asyncDispose]: close };
+}
+
 describe("GET /metrics on a service", () => {
   it("counts replies per endpoint by status class, with latency histograms", async () => {
     await using echo = await startEcho();
@@ -164,11 +184,8 @@ describe("GET /metrics on a service", () => {
 
 describe("GET /metrics on a gateway", () => {
   it("counts forwarded requests per app by status class, and the gateway's errors by code", async () => {
-    await using gw = await gateway();
-    await using echo = await startEcho();
-    await using plain = await statusApp();
-    await gw.service.registerApp("echoer", echo.url);
-    await gw.service.registerApp("plain", plain.url);
+    await using apps = await gatewayWithApps();
+    const { gw, plain } = apps;
     for (let i = 0; i < 2; i++) {
       expect((await postJson(`${gw.url}/echoer/echo`, { message: "hi" })).status).toBe(200);
     }
@@ -298,11 +315,8 @@ describe("a caller that leaves", () => {
 
 describe("app_stats", () => {
   it("reports requests, errors, rate, error rate and percentiles per app, and the registry", async () => {
-    await using gw = await gateway();
-    await using echo = await startEcho();
-    await using plain = await statusApp();
-    await gw.service.registerApp("echoer", echo.url);
-    await gw.service.registerApp("plain", plain.url);
+    await using apps = await gatewayWithApps();
+    const { gw, plain } = apps;
     await gw.service.registerApp("idle", plain.url);
     for (let i = 0; i < 9; i++) await postJson(`${gw.url}/echoer/echo`, { message: "hi" });
     await rawRequest(`${gw.url}/echoer/nowhere`); // the app's 404: an answer, not an error

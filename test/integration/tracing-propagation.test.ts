@@ -4,12 +4,11 @@
  * it; an absent or invalid one starts a new sampled trace.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Gateway } from "../../src/gateway/gateway.js";
-import { serveOn } from "../helpers/fixtures.js";
+import type { Gateway } from "../../src/gateway/gateway.js";
 import type { Running } from "../helpers/fixtures.js";
-import { captureLogs } from "../helpers/log-capture.js";
 import type { LogCapture } from "../helpers/log-capture.js";
-import { startPlainApp } from "../helpers/plain-app.js";
+import { startLoggedGateway } from "../helpers/observe.js";
+import type { LoggedGateway } from "../helpers/observe.js";
 import type { PlainApp } from "../helpers/plain-app.js";
 import { rawRequest } from "../helpers/raw-http.js";
 
@@ -19,20 +18,16 @@ const VALID = `00-${TRACE_ID}-${PARENT_ID}-01`;
 const W3C = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 describe("traceparent through the gateway", () => {
+  let stack: LoggedGateway | undefined;
   let logs: LogCapture;
   let gateway: Running<Gateway>;
   let plain: PlainApp;
 
   beforeAll(async () => {
-    logs = captureLogs();
-    gateway = await serveOn(new Gateway({ logger: logs.logger("debug") }));
-    plain = await startPlainApp();
-    await gateway.service.registerApp("plain", plain.url);
+    stack = await startLoggedGateway();
+    ({ logs, gateway, plain } = stack);
   });
-  afterAll(async () => {
-    await gateway?.close();
-    await plain?.close();
-  });
+  afterAll(() => stack?.close());
 
   /** Sends a request through the gateway and returns the trace headers the app received. */
   async function upstreamTrace(headers: Record<string, string>) {
