@@ -8,7 +8,7 @@ import { PorticoError, UpstreamTimeoutError, UpstreamUnreachableError } from "..
 import { drainBody, sendError } from "../../service/http/send-error.js";
 import { CONNECT_FAILED, CONNECTION_BROKE } from "../upstream/failover.js";
 import type { Instance, PassiveOptions } from "../upstream/instance.js";
-import { responseHeaders, serviceWorkerScope } from "./headers.js";
+import { responseHeaders } from "./headers.js";
 import type { ForwardObservation } from "../../observe/forward-observer.js";
 import { CALLER_GONE_STATUS } from "../../observe/app-metrics.js";
 
@@ -90,10 +90,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     } else {
       this.instance.passed();
     }
-    this.headers = responseHeaders(headers, this.req.headers["x-request-id"]);
-    if (this.req.headers["service-worker"] !== undefined) {
-      this.headers["service-worker-allowed"] = serviceWorkerScope(this.req.url ?? "/");
-    }
+    this.headers = responseHeaders(headers, this.req);
     const length = Number(headers["content-length"] ?? NaN);
     this.expected = length;
     if (length <= BUFFER_LIMIT) this.chunks = [];

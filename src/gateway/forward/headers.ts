@@ -117,13 +117,15 @@ function connectionTokens(headers: IncomingHttpHeaders): Set<string> | undefined
 }
 
 /**
- * The reply's headers as passed back to the caller (hop-by-hop ones and `Service-Worker-Allowed`
- * dropped), with the request's id: the caller's own, whatever id the app answered with.
+ * The reply's headers as passed back to the caller of `req` (hop-by-hop ones dropped), with the
+ * request's id (the caller's own, whatever id the app answered with) and, for a service worker
+ * script, the gateway's `Service-Worker-Allowed`.
  */
 export function responseHeaders(
   upstream: IncomingHttpHeaders,
-  requestId: string | string[] | undefined,
+  req: Pick<IncomingMessage, "headers" | "url">,
 ): Record<string, string | string[]> {
+  const requestId = req.headers[REQUEST_ID_HEADER];
   const headers: Record<string, string | string[]> = {};
   const listed = connectionTokens(upstream);
   for (const key in upstream) {
@@ -131,5 +133,8 @@ export function responseHeaders(
     if (value !== undefined && !REPLY_DROPPED.has(key) && !listed?.has(key)) headers[key] = value;
   }
   if (requestId !== undefined) headers[REQUEST_ID_HEADER] = requestId;
+  if (req.headers["service-worker"] !== undefined) {
+    headers["service-worker-allowed"] = serviceWorkerScope(req.url ?? "/");
+  }
   return headers;
 }
